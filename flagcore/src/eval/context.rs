@@ -1,0 +1,117 @@
+//! The evaluation context: a targeting key and attributes, borrowed from the caller.
+
+/// An attribute value. Strings are borrowed, so building a context never allocates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// A string.
+    String(&'a str),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<i32> for Value<'_> {
+    fn from(i: i32) -> Self {
+        Value::Int(i.into())
+    }
+}
+
+impl From<f64> for Value<'_> {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+/// Who is asking: an optional targeting key plus attributes, all borrowed.
+///
+/// The attribute name `key` always means the targeting key; an attribute of that name in
+/// the list is never read. When a name appears twice, the first wins.
+///
+/// ```
+/// use flagcore::{EvaluationContext, Value};
+///
+/// let attrs = [("country", Value::from("DE")), ("age", Value::from(42))];
+/// let ctx = EvaluationContext::new("alice").with_attributes(&attrs);
+/// assert_eq!(ctx.get("key"), Some(Value::String("alice")));
+/// assert_eq!(ctx.get("age"), Some(Value::Int(42)));
+/// assert_eq!(ctx.get("plan"), None);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvaluationContext<'a> {
+    key: Option<&'a str>,
+    attributes: &'a [(&'a str, Value<'a>)],
+}
+
+impl<'a> EvaluationContext<'a> {
+    /// A context for the targeting key `key`, with no attributes.
+    pub const fn new(key: &'a str) -> Self {
+        EvaluationContext {
+            key: Some(key),
+            attributes: &[],
+        }
+    }
+
+    /// A context without a targeting key (targets and key rollouts cannot match it).
+    pub const fn anonymous() -> Self {
+        EvaluationContext {
+            key: None,
+            attributes: &[],
+        }
+    }
+
+    /// The same context with these attributes.
+    pub const fn with_attributes(self, attributes: &'a [(&'a str, Value<'a>)]) -> Self {
+        EvaluationContext {
+            key: self.key,
+            attributes,
+        }
+    }
+
+    /// The targeting key, if any.
+    pub fn key(&self) -> Option<&'a str> {
+        self.key
+    }
+
+    /// The attributes as given.
+    pub fn attributes(&self) -> &'a [(&'a str, Value<'a>)] {
+        self.attributes
+    }
+
+    /// The value of attribute `name` (`key` is the targeting key).
+    #[inline]
+    pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        if name == "key" {
+            return self.key.map(Value::String);
+        }
+        self.named(name)
+    }
+
+    #[inline]
+    pub(crate) fn named(&self, name: &str) -> Option<Value<'a>> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+}

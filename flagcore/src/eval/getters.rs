@@ -1,0 +1,266 @@
+//! [`Snapshot`]: one consistent view of the store, and the typed getters on it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use arc_swap::Guard;
+
+use super::context::EvaluationContext;
+use super::details::{Details, ErrorCode, Outcome};
+use super::{NoTrace, Trace};
+use crate::plan::{FlagPlan, Plan, Values};
+use crate::snapshot::{MetadataValue, ValueKind};
+
+/// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).
+///
+/// Taking one costs a few atomic operations and never blocks; every evaluation through it
+/// sees the same snapshot version, even while the store is updated. Kills made after it
+/// was taken still apply. Hold it for one request, not for long: an old snapshot stays in
+/// memory while a view of it exists.
+///
+/// ```
+/// let store = flagcore::Store::from_bytes(br##"{"version": 1, "flags": {
+///   "color": {"variants": {"red": "#f00", "blue": "#00f"}, "enabled": true,
+///             "off_variant": "red", "fallthrough": {"variant": "blue"}}}}"##)?;
+/// let snapshot = store.snapshot();
+/// let ctx = flagcore::EvaluationContext::new("alice");
+/// let details = snapshot.string_details("color", &ctx, "#000");
+/// assert_eq!(details.value, "#00f");
+/// assert_eq!(details.variant, Some("blue"));
+/// assert_eq!(details.reason, flagcore::Reason::Static);
+/// # Ok::<(), flagcore::Error>(())
+/// ```
+pub struct Snapshot {
+    plan: Guard<Arc<Plan>>,
+}
+
+/// A value type a flag can be read as.
+pub(crate) trait Extract<'s>: Copy {
+    fn accepts(kind: ValueKind) -> bool;
+    fn extract(values: &'s Values, variant: usize) -> Option<Self>;
+}
+
+impl Extract<'_> for bool {
+    fn accepts(kind: ValueKind) -> bool {
+        kind == ValueKind::Bool
+    }
+    fn extract(values: &Values, variant: usize) -> Option<bool> {
+        match values {
+            Values::Bool(v) => v.get(variant).copied(),
+            _ => None,
+        }
+    }
+}
+
+impl<'s> Extract<'s> for &'s str {
+    fn accepts(kind: ValueKind) -> bool {
+        kind == ValueKind::String
+    }
+    fn extract(values: &'s Values, variant: usize) -> Option<&'s str> {
+        match values {
+            Values::Str(v) => v.get(variant).map(|s| &**s),
+            _ => None,
+        }
+    }
+}
+
+impl Extract<'_> for i64 {
+    fn accepts(kind: ValueKind) -> bool {
+        kind == ValueKind::Int
+    }
+    fn extract(values: &Values, variant: usize) -> Option<i64> {
+        match values {
+            Values::Int(v) => v.get(variant).copied(),
+            _ => None,
+        }
+    }
+}
+
+impl Extract<'_> for f64 {
+    fn accepts(kind: ValueKind) -> bool {
+        matches!(kind, ValueKind::Float | ValueKind::Int)
+    }
+    fn extract(values: &Values, variant: usize) -> Option<f64> {
+        match values {
+            Values::Float(v) => v.get(variant).copied(),
+            Values::Int(v) => v.get(variant).map(|i| *i as f64),
+            _ => None,
+        }
+    }
+}
+
+impl<'s> Extract<'s> for &'s serde_json::Value {
+    fn accepts(kind: ValueKind) -> bool {
+        kind == ValueKind::Json
+    }
+    fn extract(values: &'s Values, variant: usize) -> Option<&'s serde_json::Value> {
+        match values {
+            Values::Json(v) => v.get(variant),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! getters {
+    ($($(#[$doc:meta])* $name:ident, $details:ident: $t:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline]
+            pub fn $name<'s>(&'s self, flag: &str, ctx: &EvaluationContext<'_>, default: $t) -> $t {
+                self.details(flag, ctx, default).value
+            }
+
+            /// Like the plain getter, with the reason, variant and what matched.
+            #[inline]
+            pub fn $details<'s>(
+                &'s self,
+                flag: &str,
+                ctx: &EvaluationContext<'_>,
+                default: $t,
+            ) -> Details<'s, $t> {
+                self.details(flag, ctx, default)
+            }
+        )*
+    };
+}
+
+impl Snapshot {
+    pub(crate) fn new(plan: Guard<Arc<Plan>>) -> Snapshot {
+        Snapshot { plan }
+    }
+
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The snapshot's `version`, or `None` before the first snapshot is loaded.
+    pub fn version(&self) -> Option<u64> {
+        self.plan.ready.then_some(self.plan.version)
+    }
+
+    /// The names of all flags, in document order.
+    pub fn flag_names(&self) -> impl Iterator<Item = &str> {
+        self.plan.flags.iter().map(|f| &*f.name)
+    }
+
+    /// A flag's `description`, if the flag exists and has one.
+    pub fn flag_description(&self, flag: &str) -> Option<&str> {
+        self.flag(flag).and_then(|f| f.description.as_deref())
+    }
+
+    /// A flag's `metadata` (owner, ticket, expiry, ...), empty when it has none.
+    pub fn flag_metadata(&self, flag: &str) -> &[(Box<str>, MetadataValue)] {
+        self.flag(flag).map_or(&[], |f| &f.metadata)
+    }
+
+    /// The value type of a flag's variants.
+    pub fn flag_kind(&self, flag: &str) -> Option<ValueKind> {
+        self.flag(flag).map(|f| f.kind)
+    }
+
+    /// The names of a flag's variants, in document order.
+    pub fn variant_names(&self, flag: &str) -> impl Iterator<Item = &str> {
+        self.flag(flag)
+            .into_iter()
+            .flat_map(|f| f.variant_names.iter().map(|n| &**n))
+    }
+
+    #[inline]
+    fn flag(&self, name: &str) -> Option<&FlagPlan> {
+        let index = *self.plan.index.get(name)?;
+        self.plan.flags.get(index as usize)
+    }
+
+    getters! {
+        /// The value of a boolean flag, or `default`.
+        bool, bool_details: bool;
+        /// The value of a string flag, or `default`.
+        string, string_details: &'s str;
+        /// The value of an integer flag, or `default`.
+        int, int_details: i64;
+        /// The value of a number flag (integer flags too), or `default`.
+        float, float_details: f64;
+        /// The value of a JSON (object or array) flag, or `default`.
+        json, json_details: &'s serde_json::Value;
+    }
+
+    #[inline]
+    fn details<'s, T: Extract<'s>>(
+        &'s self,
+        flag: &str,
+        ctx: &EvaluationContext<'_>,
+        default: T,
+    ) -> Details<'s, T> {
+        self.details_traced(flag, ctx, default, &mut NoTrace)
+    }
+
+    pub(crate) fn details_traced<'s, T: Extract<'s>, R: Trace>(
+        &'s self,
+        flag: &str,
+        ctx: &EvaluationContext<'_>,
+        default: T,
+        trace: &mut R,
+    ) -> Details<'s, T> {
+        let plan: &'s Plan = &self.plan;
+        let (found, outcome) = resolve(plan, flag, ctx, T::accepts, trace);
+        let served = found.zip(outcome.variant).and_then(|(f, v)| {
+            let value = T::extract(&f.values, v as usize)?;
+            Some((f, v, value))
+        });
+        match served {
+            Some((f, v, value)) => Details {
+                value,
+                variant: f.variant_names.get(v as usize).map(|n| &**n),
+                reason: outcome.reason,
+                error_code: outcome.error_code,
+                rule_index: outcome.rule_index.map(|i| i as usize),
+                rule_id: outcome
+                    .rule_index
+                    .and_then(|i| f.rules.get(i as usize))
+                    .and_then(|r| r.id.as_deref()),
+                target: outcome.target,
+                bucket: outcome.bucket,
+            },
+            None => Details {
+                value: default,
+                variant: None,
+                reason: outcome.reason,
+                error_code: outcome.error_code,
+                rule_index: None,
+                rule_id: None,
+                target: false,
+                bucket: None,
+            },
+        }
+    }
+}
+
+/// Steps 1–3 of SPEC §4, then the evaluation, then the count.
+#[inline]
+fn resolve<'s, R: Trace>(
+    plan: &'s Plan,
+    name: &str,
+    ctx: &EvaluationContext<'_>,
+    accepts: fn(ValueKind) -> bool,
+    trace: &mut R,
+) -> (Option<&'s FlagPlan>, Outcome) {
+    if !plan.ready {
+        return (None, Outcome::error(ErrorCode::ProviderNotReady));
+    }
+    let Some(&index) = plan.index.get(name) else {
+        return (None, Outcome::error(ErrorCode::FlagNotFound));
+    };
+    let flag = &plan.flags[index as usize];
+    let outcome = if accepts(flag.kind) {
+        plan.evaluate(index, ctx, trace)
+    } else {
+        Outcome::error(ErrorCode::TypeMismatch)
+    };
+    if plan.count_evaluations.load(Ordering::Relaxed) {
+        let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);
+        if let Some(counter) = plan.counters.get((flag.counter_base + slot) as usize) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    (Some(flag), outcome)
+}

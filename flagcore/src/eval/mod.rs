@@ -1,0 +1,210 @@
+//! The evaluator of SPEC §4: reads a compiled [`Plan`], never a document, and allocates
+//! nothing.
+
+pub(crate) mod bucket;
+pub(crate) mod context;
+pub(crate) mod details;
+pub(crate) mod explain;
+pub(crate) mod getters;
+
+use std::sync::atomic::Ordering;
+
+use crate::plan::{Attr, ConditionPlan, Plan, ServePlan};
+use bucket::bucket_of;
+use context::{EvaluationContext, Value};
+use details::{Outcome, Reason};
+
+pub(crate) use details::ErrorCode;
+
+/// Why a context is or is not in a segment, for `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SegmentWhy {
+    Excluded,
+    Included,
+    Rule(u32),
+    NoRule,
+}
+
+/// Observes an evaluation step by step. The evaluator is generic over it, so the
+/// no-op [`NoTrace`] compiles away and only `explain` pays for tracing.
+pub(crate) trait Trace {
+    fn disabled(&mut self, _flag: u32, _killed: bool) {}
+    fn target(&mut self, _flag: u32, _target: u32) {}
+    fn prerequisite(
+        &mut self,
+        _flag: u32,
+        _prerequisite: u32,
+        _served: Option<u32>,
+        _passed: bool,
+    ) {
+    }
+    fn enter_prerequisite(&mut self, _prerequisite: u32) {}
+    fn leave_prerequisite(&mut self) {}
+    fn condition(&mut self, _rule: u32, _condition: u32, _held: bool) {}
+    fn segment(&mut self, _segment: u32, _why: SegmentWhy) {}
+    fn rollout_skipped(&mut self, _rule: u32) {}
+}
+
+/// The tracer of every ordinary evaluation: does nothing.
+pub(crate) struct NoTrace;
+
+impl Trace for NoTrace {}
+
+impl Plan {
+    /// Evaluates flag `index` from step 4 of SPEC §4 on (the getters did steps 1–3).
+    pub(crate) fn evaluate<T: Trace>(
+        &self,
+        index: u32,
+        ctx: &EvaluationContext<'_>,
+        trace: &mut T,
+    ) -> Outcome {
+        let flag = &self.flags[index as usize];
+        // Acquire pairs with the store's Release when it sets a kill, so a kill is seen by
+        // the next evaluation on every thread.
+        let killed = self.killed[index as usize].load(Ordering::Acquire);
+        if !flag.enabled || killed {
+            trace.disabled(index, killed);
+            return Outcome::served(flag.off_variant, Reason::Disabled);
+        }
+        for &(prerequisite, required) in flag.prerequisites.iter() {
+            trace.enter_prerequisite(prerequisite);
+            let served = self.evaluate(prerequisite, ctx, trace).variant;
+            trace.leave_prerequisite();
+            let passed = served == Some(required);
+            trace.prerequisite(index, prerequisite, served, passed);
+            if !passed {
+                return Outcome::served(flag.off_variant, Reason::PrerequisiteFailed);
+            }
+        }
+        if let Some(key) = ctx.key() {
+            if let Some(&(variant, target)) = flag.targets.get(key) {
+                trace.target(index, target);
+                let mut outcome = Outcome::served(variant, Reason::TargetingMatch);
+                outcome.target = true;
+                return outcome;
+            }
+        }
+        for (i, rule) in flag.rules.iter().enumerate() {
+            let i = i as u32;
+            if !self.all_hold(&rule.conditions, ctx, trace, i) {
+                continue;
+            }
+            let mut outcome = match &rule.serve {
+                ServePlan::Variant(v) => Outcome::served(*v, Reason::TargetingMatch),
+                ServePlan::Rollout { by, ends } => {
+                    match attribute(ctx, by).and_then(|value| bucket_of(flag.seed, value)) {
+                        Some(b) => rollout(ends, b),
+                        None => {
+                            trace.rollout_skipped(i);
+                            continue;
+                        }
+                    }
+                }
+            };
+            outcome.rule_index = Some(i);
+            return outcome;
+        }
+        match &flag.fallthrough {
+            ServePlan::Variant(v) => Outcome::served(
+                *v,
+                if flag.is_static {
+                    Reason::Static
+                } else {
+                    Reason::Default
+                },
+            ),
+            ServePlan::Rollout { by, ends } => {
+                match attribute(ctx, by).and_then(|value| bucket_of(flag.seed, value)) {
+                    Some(b) => rollout(ends, b),
+                    None => Outcome::error(ErrorCode::TargetingKeyMissing),
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn all_hold<T: Trace>(
+        &self,
+        conditions: &[ConditionPlan],
+        ctx: &EvaluationContext<'_>,
+        trace: &mut T,
+        rule: u32,
+    ) -> bool {
+        for (j, condition) in conditions.iter().enumerate() {
+            let held = self.holds(condition, ctx, trace);
+            trace.condition(rule, j as u32, held);
+            if !held {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn holds<T: Trace>(
+        &self,
+        condition: &ConditionPlan,
+        ctx: &EvaluationContext<'_>,
+        trace: &mut T,
+    ) -> bool {
+        match condition {
+            ConditionPlan::InSegment(s) => self.in_segment(*s, ctx, trace),
+            ConditionPlan::NotInSegment(s) => !self.in_segment(*s, ctx, trace),
+            ConditionPlan::InBucket { seed, by, from, to } => attribute(ctx, by)
+                .and_then(|value| bucket_of(*seed, value))
+                .is_some_and(|b| *from <= b && b < *to),
+            ConditionPlan::Clause { attr, test, .. } => {
+                attribute(ctx, attr).is_some_and(|value| test.holds(value))
+            }
+        }
+    }
+
+    fn in_segment<T: Trace>(&self, index: u32, ctx: &EvaluationContext<'_>, trace: &mut T) -> bool {
+        let segment = &self.segments[index as usize];
+        let why = self.segment_why(segment, ctx, trace);
+        trace.segment(index, why);
+        matches!(why, SegmentWhy::Included | SegmentWhy::Rule(_))
+    }
+
+    fn segment_why<T: Trace>(
+        &self,
+        segment: &crate::plan::SegmentPlan,
+        ctx: &EvaluationContext<'_>,
+        trace: &mut T,
+    ) -> SegmentWhy {
+        if let Some(key) = ctx.key() {
+            if segment.exclude.get(key).is_some() {
+                return SegmentWhy::Excluded;
+            }
+            if segment.include.get(key).is_some() {
+                return SegmentWhy::Included;
+            }
+        }
+        // Conditions inside a segment are not traced one by one: the segment's verdict is.
+        for (i, rule) in segment.rules.iter().enumerate() {
+            if rule.iter().all(|c| self.holds(c, ctx, trace)) {
+                return SegmentWhy::Rule(i as u32);
+            }
+        }
+        SegmentWhy::NoRule
+    }
+}
+
+#[inline]
+fn attribute<'a>(ctx: &EvaluationContext<'a>, attr: &Attr) -> Option<Value<'a>> {
+    match attr {
+        Attr::Key => ctx.key().map(Value::String),
+        Attr::Named(name) => ctx.named(name),
+    }
+}
+
+#[inline]
+fn rollout(ends: &[(u32, u32)], bucket: u32) -> Outcome {
+    // Ends are increasing and the last is 100,000 > every bucket, so one always matches.
+    let variant = ends
+        .iter()
+        .find(|(end, _)| bucket < *end)
+        .map_or(0, |(_, v)| *v);
+    let mut outcome = Outcome::served(variant, Reason::Split);
+    outcome.bucket = Some(bucket);
+    outcome
+}

@@ -1,0 +1,73 @@
+//! flagcore: embeddable feature-flag and cohort evaluation.
+//!
+//! A service loads a *snapshot* of flag rules (a JSON document, see `SPEC.md` §2 and
+//! `schema/snapshot.schema.json`) into a [`Store`] and asks, on every request, which
+//! variant of a flag a user gets. Evaluation reads an immutable compiled plan: no network
+//! call, no lock, no heap allocation. Updates validate off to the side and swap in
+//! atomically; an invalid or stale snapshot never replaces the serving one. Runtime
+//! [kills](Store::kill) survive reloads.
+//!
+//! ```
+//! use flagcore::{EvaluationContext, Reason, Store, Value};
+//!
+//! let store = Store::from_bytes(br#"{
+//!   "version": 1,
+//!   "segments": {"beta": {"rules": [{"conditions": [
+//!       {"attribute": "beta_opt_in", "op": "eq", "values": [true]}]}]}},
+//!   "flags": {"new-checkout": {
+//!     "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+//!     "rules": [{"id": "beta-half", "conditions": [{"in_segment": "beta"}],
+//!                "serve": {"rollout": {"split": [{"variant": "on", "weight": 50},
+//!                                                {"variant": "off", "weight": 50}]}}}],
+//!     "fallthrough": {"variant": "off"}}}
+//! }"#)?;
+//!
+//! let attrs = [("beta_opt_in", Value::Bool(true))];
+//! let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);
+//! let snapshot = store.snapshot();
+//! let details = snapshot.bool_details("new-checkout", &ctx, false);
+//! assert_eq!(details.reason, Reason::Split);
+//! assert_eq!(details.rule_id, Some("beta-half"));
+//! assert_eq!(details.value, details.bucket.unwrap() < 50_000);
+//! # Ok::<(), flagcore::Error>(())
+//! ```
+//!
+//! Evaluation order, bucketing and the snapshot format are normative and shared by the
+//! Python, C and Go bindings; `docs/semantics.md` records how flagcore reads the places
+//! where the specification leaves a choice.
+
+#![deny(missing_docs)]
+
+mod error;
+mod eval;
+mod kill;
+mod metrics;
+mod plan;
+mod snapshot;
+mod store;
+mod validate;
+
+pub use error::{Error, InvalidSnapshot, ValidationError, ValidationErrorKind};
+pub use eval::bucket::{bucket, BUCKETS};
+pub use eval::context::{EvaluationContext, Value};
+pub use eval::details::{Details, ErrorCode, Reason};
+pub use eval::explain::Explanation;
+pub use eval::getters::Snapshot;
+pub use kill::Kill;
+pub use metrics::{FlagCounts, Metrics};
+pub use snapshot::json::{Json, Number};
+pub use snapshot::{MetadataValue, ValueKind};
+pub use store::Store;
+
+/// Validates a snapshot document without loading it: every problem, each with its path.
+///
+/// ```
+/// let err = flagcore::validate(br#"{"version": 1, "flags": {"f": {
+///   "variants": {"on": true}, "enabled": true, "off_variant": "of",
+///   "fallthrough": {"variant": "on"}}}}"#).unwrap_err();
+/// assert_eq!(err.errors()[0].to_string(),
+///            "flags.f.off_variant: unknown variant `of`; flag `f` has: on");
+/// ```
+pub fn validate(bytes: &[u8]) -> Result<u64, InvalidSnapshot> {
+    validate::validate_document(bytes).map(|document| document.version)
+}

@@ -1,0 +1,329 @@
+//! The compiled evaluation plan: a [`Document`] turned into dense indices, interned
+//! variants, operators as enums and precomputed hash seeds, so that evaluation parses
+//! nothing and allocates nothing.
+
+pub(crate) mod hash;
+pub(crate) mod op;
+pub(crate) mod semver;
+pub(crate) mod time;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use crate::eval::bucket::seed;
+use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
+use hash::{StrMap, Xxh3Build};
+use op::Test;
+
+/// An immutable compiled snapshot; only the kill bits and counters change after compile.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub version: u64,
+    /// False for the placeholder a store serves before its first snapshot.
+    pub ready: bool,
+    pub index: HashMap<Box<str>, u32, Xxh3Build>,
+    pub flags: Box<[FlagPlan]>,
+    pub segments: Box<[SegmentPlan]>,
+    /// Runtime kills, one per flag, set by the store before and after publication.
+    pub killed: Box<[AtomicBool]>,
+    /// Evaluation counts: per flag, one per variant then one for the caller's default.
+    pub counters: Box<[AtomicU64]>,
+    pub count_evaluations: AtomicBool,
+}
+
+#[derive(Debug)]
+pub(crate) struct FlagPlan {
+    pub name: Box<str>,
+    pub kind: ValueKind,
+    pub values: Values,
+    pub variant_names: Box<[Box<str>]>,
+    pub enabled: bool,
+    pub off_variant: u32,
+    pub seed: u64,
+    /// (prerequisite flag, the variant it must serve).
+    pub prerequisites: Box<[(u32, u32)]>,
+    /// Targeting key → (variant, index of the target).
+    pub targets: StrMap<(u32, u32)>,
+    pub rules: Box<[RulePlan]>,
+    pub fallthrough: ServePlan,
+    /// No targets and no rules, so the fallthrough is all there is (reason `STATIC`).
+    pub is_static: bool,
+    pub description: Option<Box<str>>,
+    pub metadata: Box<[(Box<str>, MetadataValue)]>,
+    pub counter_base: u32,
+}
+
+/// A flag's variant values, one vector per type so a getter reads them without matching
+/// on each value.
+#[derive(Debug)]
+pub(crate) enum Values {
+    Bool(Box<[bool]>),
+    Str(Box<[Box<str>]>),
+    Int(Box<[i64]>),
+    Float(Box<[f64]>),
+    Json(Box<[serde_json::Value]>),
+}
+
+#[derive(Debug)]
+pub(crate) struct RulePlan {
+    pub id: Option<Box<str>>,
+    pub conditions: Box<[ConditionPlan]>,
+    pub serve: ServePlan,
+}
+
+#[derive(Debug)]
+pub(crate) enum ServePlan {
+    Variant(u32),
+    /// Buckets below `ends[i].0` (and at or above the previous end) serve `ends[i].1`.
+    Rollout {
+        by: Attr,
+        ends: Box<[(u32, u32)]>,
+    },
+}
+
+/// Which context attribute a condition or rollout reads.
+#[derive(Debug)]
+pub(crate) enum Attr {
+    Key,
+    Named(Box<str>),
+}
+
+impl Attr {
+    fn new(name: &str) -> Attr {
+        if name == "key" {
+            Attr::Key
+        } else {
+            Attr::Named(name.into())
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Attr::Key => "key",
+            Attr::Named(name) => name,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum ConditionPlan {
+    InSegment(u32),
+    NotInSegment(u32),
+    InBucket {
+        seed: u64,
+        by: Attr,
+        from: u32,
+        to: u32,
+    },
+    Clause {
+        attr: Attr,
+        test: Test,
+        /// The clause as written, for `explain`.
+        text: Box<str>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct SegmentPlan {
+    pub name: Box<str>,
+    pub include: StrMap<()>,
+    pub exclude: StrMap<()>,
+    pub rules: Box<[Box<[ConditionPlan]>]>,
+}
+
+impl Plan {
+    /// The placeholder served before a store's first snapshot.
+    pub(crate) fn not_ready() -> Plan {
+        Plan {
+            version: 0,
+            ready: false,
+            index: HashMap::default(),
+            flags: Box::new([]),
+            segments: Box::new([]),
+            killed: Box::new([]),
+            counters: Box::new([]),
+            count_evaluations: AtomicBool::new(true),
+        }
+    }
+
+    pub(crate) fn compile(document: Document) -> Plan {
+        let segments: Box<[SegmentPlan]> = document
+            .segments
+            .into_iter()
+            .map(|(name, segment)| SegmentPlan {
+                name: name.into(),
+                include: key_set(segment.include),
+                exclude: key_set(segment.exclude),
+                rules: segment
+                    .rules
+                    .into_iter()
+                    .map(|conditions| conditions.into_iter().map(compile_condition).collect())
+                    .collect(),
+            })
+            .collect();
+        // Prerequisites name variants of other flags; resolve them against these names.
+        let variant_names: Vec<Vec<String>> = document
+            .flags
+            .iter()
+            .map(|(_, f)| f.variants.iter().map(|(n, _)| n.clone()).collect())
+            .collect();
+        let mut counter_base = 0u32;
+        let mut flags = Vec::with_capacity(document.flags.len());
+        for (name, flag) in document.flags {
+            let compiled = compile_flag(name, flag, &variant_names, counter_base);
+            counter_base += compiled.variant_names.len() as u32 + 1;
+            flags.push(compiled);
+        }
+        let mut index = HashMap::with_capacity_and_hasher(flags.len(), Xxh3Build);
+        for (i, flag) in flags.iter().enumerate() {
+            index.insert(flag.name.clone(), i as u32);
+        }
+        Plan {
+            version: document.version,
+            ready: true,
+            index,
+            killed: flags.iter().map(|_| AtomicBool::new(false)).collect(),
+            counters: (0..counter_base).map(|_| AtomicU64::new(0)).collect(),
+            flags: flags.into_boxed_slice(),
+            segments,
+            count_evaluations: AtomicBool::new(true),
+        }
+    }
+}
+
+fn key_set(keys: Vec<String>) -> StrMap<()> {
+    StrMap::new(keys.into_iter().map(|k| (k.into_boxed_str(), ())).collect())
+}
+
+fn compile_flag(
+    name: String,
+    flag: Flag,
+    variant_names: &[Vec<String>],
+    counter_base: u32,
+) -> FlagPlan {
+    let salt = flag.salt.as_deref().unwrap_or(&name);
+    let flag_seed = seed(salt);
+    let values = match flag.kind {
+        ValueKind::Bool => Values::Bool(
+            flag.variants
+                .iter()
+                .map(|(_, v)| v.as_bool().unwrap_or_default())
+                .collect(),
+        ),
+        ValueKind::String => Values::Str(
+            flag.variants
+                .iter()
+                .map(|(_, v)| v.as_str().unwrap_or_default().into())
+                .collect(),
+        ),
+        ValueKind::Int => Values::Int(
+            flag.variants
+                .iter()
+                .map(|(_, v)| v.as_i64().unwrap_or_default())
+                .collect(),
+        ),
+        ValueKind::Float => Values::Float(
+            flag.variants
+                .iter()
+                .map(|(_, v)| v.as_f64().unwrap_or_default())
+                .collect(),
+        ),
+        ValueKind::Json => Values::Json(flag.variants.iter().map(|(_, v)| v.clone()).collect()),
+    };
+    let mut targets = Vec::new();
+    for (t, (variant, keys)) in flag.targets.into_iter().enumerate() {
+        for key in keys {
+            targets.push((key.into_boxed_str(), (variant as u32, t as u32)));
+        }
+    }
+    let prerequisites = flag
+        .prerequisites
+        .iter()
+        .map(|(p, variant)| {
+            let required = variant_names[*p]
+                .iter()
+                .position(|n| n == variant)
+                .unwrap_or_default();
+            (*p as u32, required as u32)
+        })
+        .collect();
+    let is_static = targets.is_empty()
+        && flag.rules.is_empty()
+        && matches!(flag.fallthrough, Serve::Variant(_));
+    FlagPlan {
+        kind: flag.kind,
+        values,
+        variant_names: flag
+            .variants
+            .into_iter()
+            .map(|(n, _)| n.into_boxed_str())
+            .collect(),
+        enabled: flag.enabled,
+        off_variant: flag.off_variant as u32,
+        seed: flag_seed,
+        prerequisites,
+        targets: StrMap::new(targets),
+        rules: flag
+            .rules
+            .into_iter()
+            .map(|rule| RulePlan {
+                id: rule.id.map(String::into_boxed_str),
+                conditions: rule.conditions.into_iter().map(compile_condition).collect(),
+                serve: compile_serve(rule.serve),
+            })
+            .collect(),
+        fallthrough: compile_serve(flag.fallthrough),
+        is_static,
+        description: flag.description.map(String::into_boxed_str),
+        metadata: flag
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (k.into_boxed_str(), v))
+            .collect(),
+        counter_base,
+        name: name.into_boxed_str(),
+    }
+}
+
+fn compile_serve(serve: Serve) -> ServePlan {
+    match serve {
+        Serve::Variant(v) => ServePlan::Variant(v as u32),
+        Serve::Rollout { by, split } => {
+            let mut end = 0u32;
+            let ends = split
+                .into_iter()
+                .map(|(variant, weight)| {
+                    end += weight;
+                    (end, variant as u32)
+                })
+                .collect();
+            ServePlan::Rollout {
+                by: Attr::new(&by),
+                ends,
+            }
+        }
+    }
+}
+
+fn compile_condition(condition: Condition) -> ConditionPlan {
+    match condition {
+        Condition::InSegment(s) => ConditionPlan::InSegment(s as u32),
+        Condition::NotInSegment(s) => ConditionPlan::NotInSegment(s as u32),
+        Condition::InBucket { salt, by, from, to } => ConditionPlan::InBucket {
+            seed: seed(&salt),
+            by: Attr::new(&by),
+            from,
+            to,
+        },
+        Condition::Clause {
+            attribute,
+            op,
+            operands,
+            text,
+        } => ConditionPlan::Clause {
+            attr: Attr::new(&attribute),
+            test: Test::compile(op, operands),
+            text: text.into_boxed_str(),
+        },
+    }
+}

@@ -1,0 +1,314 @@
+//! Clause operators compiled to an enum, and how each one tests a context value.
+
+use std::cmp::Ordering;
+
+use regex::Regex;
+
+use super::hash::StrMap;
+use super::semver::{OwnedVersion, Version};
+use super::time::{millis_to_nanos, parse_rfc3339};
+use crate::eval::context::Value;
+use crate::snapshot::{Operands, Operator, Scalar};
+
+/// A compiled clause test.
+#[derive(Debug)]
+pub(crate) enum Test {
+    Exists,
+    /// `eq`/`in` (`negate == false`) and `neq`/`not_in` (`negate == true`).
+    Equals {
+        set: ValueSet,
+        negate: bool,
+    },
+    StartsWith(Box<[Box<str>]>),
+    EndsWith(Box<[Box<str>]>),
+    Contains(Box<[Box<str>]>),
+    Matches(Box<[Regex]>),
+    Number {
+        order: Order,
+        values: Box<[Number]>,
+    },
+    Semver {
+        order: Order,
+        versions: Box<[OwnedVersion]>,
+    },
+    /// `before` (`after == false`) or `after`, against Unix nanoseconds.
+    Time {
+        after: bool,
+        instants: Box<[i128]>,
+    },
+}
+
+/// How the attribute must relate to a value: `attribute OP value`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Order {
+    Eq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Order {
+    #[inline]
+    fn holds(self, attribute_vs_value: Ordering) -> bool {
+        match self {
+            Order::Eq => attribute_vs_value == Ordering::Equal,
+            Order::Lt => attribute_vs_value == Ordering::Less,
+            Order::Lte => attribute_vs_value != Ordering::Greater,
+            Order::Gt => attribute_vs_value == Ordering::Greater,
+            Order::Gte => attribute_vs_value != Ordering::Less,
+        }
+    }
+}
+
+/// A JSON number in a clause, compared exactly across integers and floats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    fn of(value: Value<'_>) -> Option<Number> {
+        match value {
+            Value::Int(i) => Some(Number::Int(i)),
+            Value::Float(f) => Some(Number::Float(f)),
+            _ => None,
+        }
+    }
+
+    /// Exact numeric order (no rounding of large integers); `None` only for NaN.
+    pub(crate) fn compare(self, other: Number) -> Option<Ordering> {
+        match (self, other) {
+            (Number::Int(a), Number::Int(b)) => Some(a.cmp(&b)),
+            (Number::Float(a), Number::Float(b)) => a.partial_cmp(&b),
+            (Number::Int(a), Number::Float(b)) => compare_int_float(a, b),
+            (Number::Float(a), Number::Int(b)) => compare_int_float(b, a).map(Ordering::reverse),
+        }
+    }
+}
+
+fn compare_int_float(int: i64, float: f64) -> Option<Ordering> {
+    if float.is_nan() {
+        return None;
+    }
+    // 2^63 is exact as f64; beyond the i64 range the float decides by sign.
+    if float >= 9_223_372_036_854_775_808.0 {
+        return Some(Ordering::Less);
+    }
+    if float < -9_223_372_036_854_775_808.0 {
+        return Some(Ordering::Greater);
+    }
+    let whole = float.trunc();
+    let order = int.cmp(&(whole as i64));
+    if order != Ordering::Equal {
+        return Some(order);
+    }
+    let fraction = float - whole;
+    Some(if fraction > 0.0 {
+        Ordering::Less
+    } else if fraction < 0.0 {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    })
+}
+
+/// The values of an `eq`/`in` clause, split by type so a lookup only looks where a match
+/// is possible; long string lists are hashed.
+#[derive(Debug)]
+pub(crate) struct ValueSet {
+    strings: StrMap<()>,
+    numbers: Box<[Number]>,
+    has_true: bool,
+    has_false: bool,
+}
+
+impl ValueSet {
+    fn new(scalars: Vec<Scalar>) -> ValueSet {
+        let mut strings = Vec::new();
+        let mut numbers = Vec::new();
+        let (mut has_true, mut has_false) = (false, false);
+        for scalar in scalars {
+            match scalar {
+                Scalar::Str(s) => strings.push((s.into_boxed_str(), ())),
+                Scalar::Int(i) => numbers.push(Number::Int(i)),
+                Scalar::Float(f) => numbers.push(Number::Float(f)),
+                Scalar::Bool(true) => has_true = true,
+                Scalar::Bool(false) => has_false = true,
+            }
+        }
+        ValueSet {
+            strings: StrMap::new(strings),
+            numbers: numbers.into_boxed_slice(),
+            has_true,
+            has_false,
+        }
+    }
+
+    #[inline]
+    fn contains(&self, value: Value<'_>) -> bool {
+        match value {
+            Value::String(s) => !self.strings.is_empty() && self.strings.get(s).is_some(),
+            Value::Bool(b) => {
+                if b {
+                    self.has_true
+                } else {
+                    self.has_false
+                }
+            }
+            Value::Int(_) | Value::Float(_) => Number::of(value).is_some_and(|n| {
+                self.numbers
+                    .iter()
+                    .any(|v| n.compare(*v) == Some(Ordering::Equal))
+            }),
+        }
+    }
+}
+
+fn numbers(scalars: Vec<Scalar>) -> Box<[Number]> {
+    scalars
+        .into_iter()
+        .filter_map(|s| match s {
+            Scalar::Int(i) => Some(Number::Int(i)),
+            Scalar::Float(f) => Some(Number::Float(f)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn boxed(strings: Vec<String>) -> Box<[Box<str>]> {
+    strings.into_iter().map(String::into_boxed_str).collect()
+}
+
+impl Test {
+    pub(crate) fn compile(op: Operator, operands: Operands) -> Test {
+        let order = match op {
+            Operator::Lt | Operator::SemverLt => Order::Lt,
+            Operator::Lte | Operator::SemverLte => Order::Lte,
+            Operator::Gt | Operator::SemverGt => Order::Gt,
+            Operator::Gte | Operator::SemverGte => Order::Gte,
+            _ => Order::Eq,
+        };
+        match (op, operands) {
+            (Operator::Eq | Operator::In, Operands::Scalars(s)) => Test::Equals {
+                set: ValueSet::new(s),
+                negate: false,
+            },
+            (Operator::Neq | Operator::NotIn, Operands::Scalars(s)) => Test::Equals {
+                set: ValueSet::new(s),
+                negate: true,
+            },
+            (Operator::StartsWith, Operands::Strings(s)) => Test::StartsWith(boxed(s)),
+            (Operator::EndsWith, Operands::Strings(s)) => Test::EndsWith(boxed(s)),
+            (Operator::Contains, Operands::Strings(s)) => Test::Contains(boxed(s)),
+            (Operator::Matches, Operands::Regexes(r)) => Test::Matches(r.into_boxed_slice()),
+            (_, Operands::Numbers(n)) => Test::Number {
+                order,
+                values: numbers(n),
+            },
+            (_, Operands::Versions(v)) => Test::Semver {
+                order,
+                versions: v.into_boxed_slice(),
+            },
+            (op, Operands::Instants(i)) => Test::Time {
+                after: op == Operator::After,
+                instants: i.into_boxed_slice(),
+            },
+            // Validation pairs every operator with its operands; `exists` has none.
+            _ => Test::Exists,
+        }
+    }
+
+    /// Whether a present attribute passes the test.
+    #[inline]
+    pub(crate) fn holds(&self, value: Value<'_>) -> bool {
+        match self {
+            Test::Exists => true,
+            Test::Equals { set, negate } => set.contains(value) != *negate,
+            Test::StartsWith(prefixes) => {
+                as_str(value).is_some_and(|s| prefixes.iter().any(|p| s.starts_with(&**p)))
+            }
+            Test::EndsWith(suffixes) => {
+                as_str(value).is_some_and(|s| suffixes.iter().any(|p| s.ends_with(&**p)))
+            }
+            Test::Contains(parts) => {
+                as_str(value).is_some_and(|s| parts.iter().any(|p| s.contains(&**p)))
+            }
+            Test::Matches(regexes) => {
+                as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
+            }
+            Test::Number { order, values } => Number::of(value).is_some_and(|n| {
+                values
+                    .iter()
+                    .any(|v| n.compare(*v).is_some_and(|o| order.holds(o)))
+            }),
+            Test::Semver { order, versions } => {
+                as_str(value)
+                    .and_then(Version::parse)
+                    .is_some_and(|attribute| {
+                        versions
+                            .iter()
+                            .any(|v| order.holds(attribute.precedence(&v.as_version())))
+                    })
+            }
+            Test::Time { after, instants } => instant(value).is_some_and(|t| {
+                instants
+                    .iter()
+                    .any(|v| if *after { t > *v } else { t < *v })
+            }),
+        }
+    }
+}
+
+fn as_str(value: Value<'_>) -> Option<&str> {
+    match value {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn instant(value: Value<'_>) -> Option<i128> {
+    match value {
+        Value::String(s) => parse_rfc3339(s),
+        Value::Int(ms) => Some(i128::from(ms) * 1_000_000),
+        Value::Float(ms) => millis_to_nanos(ms),
+        Value::Bool(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_floats_compare_exactly() {
+        let cmp = |a: Number, b: Number| a.compare(b);
+        assert_eq!(
+            cmp(Number::Int(1), Number::Float(1.0)),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            cmp(Number::Int(1), Number::Float(1.5)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp(Number::Float(-1.5), Number::Int(-1)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp(Number::Int(-2), Number::Float(-1.5)),
+            Some(Ordering::Less)
+        );
+        // 2^53 + 1 is not representable as f64; it must still be above 2^53.
+        let big = (1i64 << 53) + 1;
+        assert_eq!(
+            cmp(Number::Int(big), Number::Float((1i64 << 53) as f64)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            cmp(Number::Int(i64::MAX), Number::Float(1e19)),
+            Some(Ordering::Less)
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! The snapshot document of SPEC §2, as validation leaves it: names checked, operands
+//! parsed, weights in integer units. Data only; [`crate::validate`] builds it and
+//! [`crate::plan`] compiles it.
+
+pub(crate) mod json;
+
+use regex::Regex;
+
+use crate::plan::semver::OwnedVersion;
+
+/// A whole validated document, flags and segments in document order.
+#[derive(Debug)]
+pub(crate) struct Document {
+    pub version: u64,
+    pub segments: Vec<(String, Segment)>,
+    pub flags: Vec<(String, Flag)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub rules: Vec<Vec<Condition>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Flag {
+    pub variants: Vec<(String, serde_json::Value)>,
+    pub kind: ValueKind,
+    pub enabled: bool,
+    pub off_variant: usize,
+    pub salt: Option<String>,
+    pub description: Option<String>,
+    pub metadata: Vec<(String, MetadataValue)>,
+    /// (index of the prerequisite flag in `Snapshot::flags`, required variant name).
+    pub prerequisites: Vec<(usize, String)>,
+    /// (variant index, keys) per target.
+    pub targets: Vec<(usize, Vec<String>)>,
+    pub rules: Vec<Rule>,
+    pub fallthrough: Serve,
+}
+
+/// The single value type of a flag's variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// All variants are booleans.
+    Bool,
+    /// All variants are strings.
+    String,
+    /// All variants are integers.
+    Int,
+    /// All variants are numbers, at least one not an integer.
+    Float,
+    /// All variants are JSON objects or arrays.
+    Json,
+}
+
+impl ValueKind {
+    /// The kind's name as the docs and error messages use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Bool => "boolean",
+            ValueKind::String => "string",
+            ValueKind::Int => "integer",
+            ValueKind::Float => "float",
+            ValueKind::Json => "object",
+        }
+    }
+}
+
+/// A value in a flag's `metadata`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetadataValue {
+    /// A string value.
+    String(String),
+    /// A number (integers are exact up to 2^53).
+    Number(f64),
+    /// A boolean value.
+    Bool(bool),
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub id: Option<String>,
+    pub conditions: Vec<Condition>,
+    pub serve: Serve,
+}
+
+#[derive(Debug)]
+pub(crate) enum Serve {
+    Variant(usize),
+    Rollout {
+        by: String,
+        /// (variant index, weight in units of 0.001 %), summing to 100,000.
+        split: Vec<(usize, u32)>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) enum Condition {
+    InSegment(usize),
+    NotInSegment(usize),
+    InBucket {
+        salt: String,
+        by: String,
+        from: u32,
+        to: u32,
+    },
+    Clause {
+        attribute: String,
+        op: Operator,
+        operands: Operands,
+        /// The clause as written, for `explain`.
+        text: String,
+    },
+}
+
+/// Clause operands, already parsed for their operator.
+#[derive(Debug)]
+pub(crate) enum Operands {
+    None,
+    Scalars(Vec<Scalar>),
+    Strings(Vec<String>),
+    Regexes(Vec<Regex>),
+    Numbers(Vec<Scalar>),
+    Versions(Vec<OwnedVersion>),
+    /// Unix nanoseconds.
+    Instants(Vec<i128>),
+}
+
+/// A scalar clause value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+macro_rules! operators {
+    ($($variant:ident => $name:literal,)*) => {
+        /// A clause operator of SPEC §2.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Operator { $($variant,)* }
+
+        impl Operator {
+            pub(crate) const ALL: &'static [Operator] = &[$(Operator::$variant,)*];
+
+            pub(crate) fn name(self) -> &'static str {
+                match self { $(Operator::$variant => $name,)* }
+            }
+
+            pub(crate) fn from_name(name: &str) -> Option<Operator> {
+                match name { $($name => Some(Operator::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+operators! {
+    Eq => "eq",
+    Neq => "neq",
+    In => "in",
+    NotIn => "not_in",
+    StartsWith => "starts_with",
+    EndsWith => "ends_with",
+    Contains => "contains",
+    Matches => "matches",
+    Lt => "lt",
+    Lte => "lte",
+    Gt => "gt",
+    Gte => "gte",
+    SemverEq => "semver_eq",
+    SemverLt => "semver_lt",
+    SemverLte => "semver_lte",
+    SemverGt => "semver_gt",
+    SemverGte => "semver_gte",
+    Before => "before",
+    After => "after",
+    Exists => "exists",
+}

@@ -1,0 +1,762 @@
+//! Validation: a JSON document → a [`Document`], or every problem found, each with its path.
+//!
+//! One pass over the whole document collects errors instead of stopping at the first, so an
+//! operator fixing a snapshot sees everything at once.
+
+mod graph;
+mod operands;
+
+use std::collections::HashMap;
+
+use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
+use crate::snapshot::json::{Json, Number};
+use crate::snapshot::{Condition, Document, Flag, MetadataValue, Rule, Segment, Serve, ValueKind};
+
+/// Rollout weights and bucket bounds are counted in units of 0.001 %.
+pub(crate) const UNITS_PER_PERCENT: u32 = 1000;
+const TOTAL_UNITS: u32 = 100 * UNITS_PER_PERCENT;
+
+/// Parses and validates a snapshot document.
+pub(crate) fn validate_document(bytes: &[u8]) -> Result<Document, InvalidSnapshot> {
+    let json = Json::parse(bytes).map_err(|e| InvalidSnapshot {
+        errors: vec![ValidationError::new(Kind::Syntax, "", e.to_string())],
+    })?;
+    let mut validator = Validator::default();
+    let snapshot = validator.document(&json);
+    match snapshot {
+        Some(snapshot) if validator.errors.is_empty() => Ok(snapshot),
+        _ => {
+            if validator.errors.is_empty() {
+                validator.error(Kind::WrongType, "", "not a valid snapshot");
+            }
+            Err(InvalidSnapshot {
+                errors: validator.errors,
+            })
+        }
+    }
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+fn index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+/// What pass one learns of a flag, for references from other flags.
+struct FlagHeader<'d> {
+    index: usize,
+    variants: Vec<&'d str>,
+}
+
+#[derive(Default)]
+struct Validator<'d> {
+    errors: Vec<ValidationError>,
+    segments: HashMap<&'d str, usize>,
+    flags: HashMap<&'d str, FlagHeader<'d>>,
+}
+
+/// The members of one object, checked for unknown and duplicate keys.
+struct Fields<'d> {
+    members: &'d [(String, Json)],
+}
+
+impl<'d> Fields<'d> {
+    fn get(&self, name: &str) -> Option<&'d Json> {
+        self.members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl<'d> Validator<'d> {
+    fn error(&mut self, kind: Kind, path: &str, message: impl Into<String>) {
+        self.errors.push(ValidationError::new(kind, path, message));
+    }
+
+    fn wrong_type(&mut self, path: &str, expected: &str, found: &Json) {
+        self.error(
+            Kind::WrongType,
+            path,
+            format!("expected {expected}, found {}", found.type_name()),
+        );
+    }
+
+    /// Checks that `value` is an object with no unknown or duplicate keys.
+    fn object(&mut self, value: &'d Json, path: &str, allowed: &[&str]) -> Option<Fields<'d>> {
+        let Json::Object(members) = value else {
+            self.wrong_type(path, "an object", value);
+            return None;
+        };
+        for (i, (key, _)) in members.iter().enumerate() {
+            if !allowed.contains(&key.as_str()) {
+                self.error(
+                    Kind::UnknownField,
+                    &join(path, key),
+                    format!(
+                        "unknown field `{key}`; expected one of: {}",
+                        allowed.join(", ")
+                    ),
+                );
+            } else if members[..i].iter().any(|(k, _)| k == key) {
+                self.duplicate_key(path, key);
+            }
+        }
+        Some(Fields { members })
+    }
+
+    /// Checks a name → value map for duplicate names; returns its members.
+    fn map(&mut self, value: &'d Json, path: &str) -> &'d [(String, Json)] {
+        let Json::Object(members) = value else {
+            self.wrong_type(path, "an object", value);
+            return &[];
+        };
+        for (i, (key, _)) in members.iter().enumerate() {
+            if members[..i].iter().any(|(k, _)| k == key) {
+                self.duplicate_key(path, key);
+            }
+        }
+        members
+    }
+
+    fn duplicate_key(&mut self, path: &str, key: &str) {
+        self.error(
+            Kind::DuplicateKey,
+            &join(path, key),
+            format!("duplicate key `{key}`: it is defined more than once"),
+        );
+    }
+
+    fn required(&mut self, fields: &Fields<'d>, path: &str, name: &str) -> Option<&'d Json> {
+        let value = fields.get(name);
+        if value.is_none() {
+            self.error(
+                Kind::MissingField,
+                &join(path, name),
+                format!("missing required field `{name}`"),
+            );
+        }
+        value
+    }
+
+    fn string(&mut self, value: &'d Json, path: &str) -> Option<&'d str> {
+        match value {
+            Json::String(s) => Some(s),
+            other => {
+                self.wrong_type(path, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn array(&mut self, value: &'d Json, path: &str) -> &'d [Json] {
+        match value {
+            Json::Array(items) => items,
+            other => {
+                self.wrong_type(path, "an array", other);
+                &[]
+            }
+        }
+    }
+
+    fn optional_string(&mut self, fields: &Fields<'d>, path: &str, name: &str) -> Option<String> {
+        let value = fields.get(name)?;
+        self.string(value, &join(path, name)).map(str::to_owned)
+    }
+
+    fn string_list(&mut self, value: Option<&'d Json>, path: &str) -> Vec<String> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in self.array(value, path).iter().enumerate() {
+            if let Some(s) = self.string(item, &index(path, i)) {
+                out.push(s.to_owned());
+            }
+        }
+        out
+    }
+
+    /// A percentage with at most 3 decimals, in units of 0.001 %.
+    fn percent_units(&mut self, value: &'d Json, path: &str) -> Option<u32> {
+        let Json::Number(number) = value else {
+            self.wrong_type(path, "a number", value);
+            return None;
+        };
+        let percent = number.as_f64();
+        if !(0.0..=100.0).contains(&percent) {
+            self.error(
+                Kind::InvalidValue,
+                path,
+                format!("{percent} is not a percentage between 0 and 100"),
+            );
+            return None;
+        }
+        let scaled = percent * f64::from(UNITS_PER_PERCENT);
+        let units = scaled.round();
+        if (scaled - units).abs() > 1e-6 {
+            self.error(
+                Kind::Weights,
+                path,
+                format!("{percent} has more than 3 decimals"),
+            );
+            return None;
+        }
+        Some(units as u32)
+    }
+
+    fn document(&mut self, json: &'d Json) -> Option<Document> {
+        let fields = self.object(json, "", &["version", "segments", "flags"])?;
+        let version = self.required(&fields, "", "version").and_then(|v| match v {
+            Json::Number(Number::Int(i)) if *i >= 0 => Some(*i as u64),
+            Json::Number(Number::BigUint(u)) => Some(*u),
+            other => {
+                self.error(
+                    Kind::InvalidValue,
+                    "version",
+                    format!("expected an integer >= 0, found {}", describe(other)),
+                );
+                None
+            }
+        });
+        let segment_members = fields
+            .get("segments")
+            .map_or(&[][..], |s| self.map(s, "segments"));
+        let flag_members = self
+            .required(&fields, "", "flags")
+            .map_or(&[][..], |f| self.map(f, "flags"));
+
+        // Pass one: names, so that references may point forwards.
+        for (i, (name, _)) in segment_members.iter().enumerate() {
+            self.segments.entry(name).or_insert(i);
+        }
+        for (i, (name, flag)) in flag_members.iter().enumerate() {
+            let variants = match flag.get("variants") {
+                Some(Json::Object(members)) => members.iter().map(|(k, _)| k.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            self.flags
+                .entry(name)
+                .or_insert(FlagHeader { index: i, variants });
+        }
+
+        let segments: Vec<(String, Segment)> = segment_members
+            .iter()
+            .filter_map(|(name, value)| {
+                let segment = self.segment(value, &join("segments", name))?;
+                Some((name.clone(), segment))
+            })
+            .collect();
+        let flags: Vec<(String, Flag)> = flag_members
+            .iter()
+            .filter_map(|(name, value)| {
+                let flag = self.flag(name, value, &join("flags", name))?;
+                Some((name.clone(), flag))
+            })
+            .collect();
+        if !self.errors.is_empty() {
+            return None;
+        }
+        graph::check_segments(&segments, &mut self.errors);
+        graph::check_prerequisites(&flags, &mut self.errors);
+        Some(Document {
+            version: version?,
+            segments,
+            flags,
+        })
+    }
+
+    fn segment(&mut self, value: &'d Json, path: &str) -> Option<Segment> {
+        let fields = self.object(value, path, &["description", "include", "exclude", "rules"])?;
+        self.optional_string(&fields, path, "description");
+        let include = self.string_list(fields.get("include"), &join(path, "include"));
+        let exclude = self.string_list(fields.get("exclude"), &join(path, "exclude"));
+        let mut rules = Vec::new();
+        if let Some(list) = fields.get("rules") {
+            let rules_path = join(path, "rules");
+            for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
+                let rule_path = index(&rules_path, i);
+                let Some(rule_fields) =
+                    self.object(rule, &rule_path, &["description", "conditions"])
+                else {
+                    continue;
+                };
+                self.optional_string(&rule_fields, &rule_path, "description");
+                if let Some(conditions) = self.required(&rule_fields, &rule_path, "conditions") {
+                    rules.push(self.conditions(conditions, &join(&rule_path, "conditions")));
+                }
+            }
+        }
+        Some(Segment {
+            include,
+            exclude,
+            rules,
+        })
+    }
+
+    fn flag(&mut self, name: &str, value: &'d Json, path: &str) -> Option<Flag> {
+        let fields = self.object(
+            value,
+            path,
+            &[
+                "variants",
+                "enabled",
+                "off_variant",
+                "salt",
+                "description",
+                "metadata",
+                "prerequisites",
+                "targets",
+                "rules",
+                "fallthrough",
+            ],
+        )?;
+        let (variants, kind) = match self.required(&fields, path, "variants") {
+            Some(v) => self.variants(v, &join(path, "variants")),
+            None => (Vec::new(), None),
+        };
+        let names: Vec<&str> = variants.iter().map(|(n, _)| n.as_str()).collect();
+        let enabled = self
+            .required(&fields, path, "enabled")
+            .and_then(|v| match v {
+                Json::Bool(b) => Some(*b),
+                other => {
+                    self.wrong_type(&join(path, "enabled"), "a boolean", other);
+                    None
+                }
+            });
+        let off_variant = self
+            .required(&fields, path, "off_variant")
+            .and_then(|v| self.variant_ref(v, &join(path, "off_variant"), name, &names));
+        let salt = self.optional_string(&fields, path, "salt");
+        let description = self.optional_string(&fields, path, "description");
+        let metadata = fields
+            .get("metadata")
+            .map(|m| self.metadata(m, &join(path, "metadata")))
+            .unwrap_or_default();
+        let prerequisites = fields
+            .get("prerequisites")
+            .map(|p| self.prerequisites(p, &join(path, "prerequisites")))
+            .unwrap_or_default();
+        let targets = fields
+            .get("targets")
+            .map(|t| self.targets(t, &join(path, "targets"), name, &names))
+            .unwrap_or_default();
+        let mut rules = Vec::new();
+        if let Some(list) = fields.get("rules") {
+            let rules_path = join(path, "rules");
+            for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
+                if let Some(rule) = self.rule(rule, &index(&rules_path, i), name, &names) {
+                    rules.push(rule);
+                }
+            }
+        }
+        let fallthrough = self
+            .required(&fields, path, "fallthrough")
+            .and_then(|f| self.serve(f, &join(path, "fallthrough"), name, &names));
+        Some(Flag {
+            kind: kind?,
+            variants,
+            enabled: enabled?,
+            off_variant: off_variant?,
+            salt,
+            description,
+            metadata,
+            prerequisites,
+            targets,
+            rules,
+            fallthrough: fallthrough?,
+        })
+    }
+
+    fn variants(
+        &mut self,
+        value: &'d Json,
+        path: &str,
+    ) -> (Vec<(String, serde_json::Value)>, Option<ValueKind>) {
+        let members = self.map(value, path);
+        if members.is_empty() {
+            if matches!(value, Json::Object(_)) {
+                self.error(
+                    Kind::InvalidValue,
+                    path,
+                    "a flag needs at least one variant",
+                );
+            }
+            return (Vec::new(), None);
+        }
+        let mut kinds: Vec<(ValueKind, &str)> = Vec::new();
+        let mut variants = Vec::new();
+        for (name, v) in members {
+            let kind = match v {
+                Json::Bool(_) => ValueKind::Bool,
+                Json::String(_) => ValueKind::String,
+                Json::Number(Number::Int(_)) => ValueKind::Int,
+                Json::Number(Number::Float(_)) => ValueKind::Float,
+                Json::Array(_) | Json::Object(_) => ValueKind::Json,
+                Json::Number(Number::BigUint(_)) => {
+                    self.error(
+                        Kind::InvalidValue,
+                        &join(path, name),
+                        "integer out of the signed 64-bit range",
+                    );
+                    continue;
+                }
+                Json::Null => {
+                    self.error(
+                        Kind::WrongType,
+                        &join(path, name),
+                        "a variant value is a boolean, string, number, object or array, not null",
+                    );
+                    continue;
+                }
+            };
+            kinds.push((kind, name));
+            variants.push((name.clone(), v.to_value()));
+        }
+        if variants.len() != members.len() {
+            return (variants, None);
+        }
+        let numeric = |k: ValueKind| matches!(k, ValueKind::Int | ValueKind::Float);
+        let first = kinds[0].0;
+        let mixed = kinds
+            .iter()
+            .find(|(k, _)| *k != first && !(numeric(*k) && numeric(first)));
+        if let Some((other, other_name)) = mixed {
+            self.error(
+                Kind::MixedTypes,
+                path,
+                format!(
+                    "variants mix value types: `{}` is {}, `{other_name}` is {}",
+                    kinds[0].1,
+                    first.name(),
+                    other.name()
+                ),
+            );
+            return (variants, None);
+        }
+        let kind = if kinds.iter().any(|(k, _)| *k == ValueKind::Float) {
+            ValueKind::Float
+        } else {
+            first
+        };
+        (variants, Some(kind))
+    }
+
+    fn variant_ref(
+        &mut self,
+        value: &'d Json,
+        path: &str,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<usize> {
+        let name = self.string(value, path)?;
+        let found = names.iter().position(|n| *n == name);
+        if found.is_none() && !names.is_empty() {
+            self.error(
+                Kind::UnknownVariant,
+                path,
+                format!(
+                    "unknown variant `{name}`; flag `{flag}` has: {}",
+                    names.join(", ")
+                ),
+            );
+        }
+        found
+    }
+
+    fn metadata(&mut self, value: &'d Json, path: &str) -> Vec<(String, MetadataValue)> {
+        let mut out = Vec::new();
+        for (key, v) in self.map(value, path) {
+            let entry = match v {
+                Json::String(s) => MetadataValue::String(s.clone()),
+                Json::Number(n) => MetadataValue::Number(n.as_f64()),
+                Json::Bool(b) => MetadataValue::Bool(*b),
+                other => {
+                    self.wrong_type(&join(path, key), "a string, number or boolean", other);
+                    continue;
+                }
+            };
+            out.push((key.clone(), entry));
+        }
+        out
+    }
+
+    fn prerequisites(&mut self, value: &'d Json, path: &str) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (i, item) in self.array(value, path).iter().enumerate() {
+            let item_path = index(path, i);
+            let Some(fields) = self.object(item, &item_path, &["flag", "variant"]) else {
+                continue;
+            };
+            let flag = self
+                .required(&fields, &item_path, "flag")
+                .and_then(|f| self.string(f, &join(&item_path, "flag")));
+            let variant = self
+                .required(&fields, &item_path, "variant")
+                .and_then(|v| self.string(v, &join(&item_path, "variant")));
+            let (Some(flag), Some(variant)) = (flag, variant) else {
+                continue;
+            };
+            let Some(header) = self.flags.get(flag) else {
+                self.error(
+                    Kind::UndefinedFlag,
+                    &join(&item_path, "flag"),
+                    format!("prerequisite flag `{flag}` is not defined"),
+                );
+                continue;
+            };
+            let target = header.index;
+            if !header.variants.is_empty() && !header.variants.contains(&variant) {
+                let known = header.variants.join(", ");
+                self.error(
+                    Kind::UnknownVariant,
+                    &join(&item_path, "variant"),
+                    format!("unknown variant `{variant}`; flag `{flag}` has: {known}"),
+                );
+                continue;
+            }
+            out.push((target, variant.to_owned()));
+        }
+        out
+    }
+
+    fn targets(
+        &mut self,
+        value: &'d Json,
+        path: &str,
+        flag: &str,
+        names: &[&str],
+    ) -> Vec<(usize, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut seen: HashMap<&'d str, String> = HashMap::new();
+        for (i, item) in self.array(value, path).iter().enumerate() {
+            let item_path = index(path, i);
+            let Some(fields) = self.object(item, &item_path, &["variant", "keys"]) else {
+                continue;
+            };
+            let variant = self
+                .required(&fields, &item_path, "variant")
+                .and_then(|v| self.variant_ref(v, &join(&item_path, "variant"), flag, names));
+            let keys_path = join(&item_path, "keys");
+            let mut keys = Vec::new();
+            if let Some(list) = self.required(&fields, &item_path, "keys") {
+                for (j, key) in self.array(list, &keys_path).iter().enumerate() {
+                    let key_path = index(&keys_path, j);
+                    let Some(key) = self.string(key, &key_path) else {
+                        continue;
+                    };
+                    if let Some(first) = seen.get(key) {
+                        let message = format!("key `{key}` is already targeted at {first}");
+                        self.error(Kind::DuplicateTarget, &key_path, message);
+                        continue;
+                    }
+                    seen.insert(key, key_path);
+                    keys.push(key.to_owned());
+                }
+            }
+            if let Some(variant) = variant {
+                out.push((variant, keys));
+            }
+        }
+        out
+    }
+
+    fn rule(&mut self, value: &'d Json, path: &str, flag: &str, names: &[&str]) -> Option<Rule> {
+        let fields = self.object(value, path, &["id", "description", "conditions", "serve"])?;
+        let id = self.optional_string(&fields, path, "id");
+        self.optional_string(&fields, path, "description");
+        let conditions = self
+            .required(&fields, path, "conditions")
+            .map(|c| self.conditions(c, &join(path, "conditions")));
+        let serve = self
+            .required(&fields, path, "serve")
+            .and_then(|s| self.serve(s, &join(path, "serve"), flag, names));
+        Some(Rule {
+            id,
+            conditions: conditions?,
+            serve: serve?,
+        })
+    }
+
+    fn serve(&mut self, value: &'d Json, path: &str, flag: &str, names: &[&str]) -> Option<Serve> {
+        let fields = self.object(value, path, &["variant", "rollout"])?;
+        match (fields.get("variant"), fields.get("rollout")) {
+            (Some(variant), None) => self
+                .variant_ref(variant, &join(path, "variant"), flag, names)
+                .map(Serve::Variant),
+            (None, Some(rollout)) => self.rollout(rollout, &join(path, "rollout"), flag, names),
+            (Some(_), Some(_)) => {
+                self.error(
+                    Kind::InvalidValue,
+                    path,
+                    "a serve has either `variant` or `rollout`, not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.error(
+                    Kind::MissingField,
+                    path,
+                    "a serve needs `variant` or `rollout`",
+                );
+                None
+            }
+        }
+    }
+
+    fn rollout(
+        &mut self,
+        value: &'d Json,
+        path: &str,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Serve> {
+        let fields = self.object(value, path, &["by", "split"])?;
+        let by = self
+            .optional_string(&fields, path, "by")
+            .unwrap_or_else(|| "key".to_owned());
+        let split_path = join(path, "split");
+        let list = self.required(&fields, path, "split")?;
+        let items = self.array(list, &split_path);
+        if items.is_empty() && matches!(list, Json::Array(_)) {
+            self.error(
+                Kind::Weights,
+                &split_path,
+                "a split needs at least one variant",
+            );
+            return None;
+        }
+        let mut split = Vec::new();
+        let mut complete = true;
+        for (i, item) in items.iter().enumerate() {
+            let item_path = index(&split_path, i);
+            let Some(entry) = self.object(item, &item_path, &["variant", "weight"]) else {
+                complete = false;
+                continue;
+            };
+            let variant = self
+                .required(&entry, &item_path, "variant")
+                .and_then(|v| self.variant_ref(v, &join(&item_path, "variant"), flag, names));
+            let weight = self
+                .required(&entry, &item_path, "weight")
+                .and_then(|w| self.percent_units(w, &join(&item_path, "weight")));
+            match (variant, weight) {
+                (Some(variant), Some(weight)) => split.push((variant, weight)),
+                (None, Some(_)) => {}
+                _ => complete = false,
+            }
+        }
+        if !complete {
+            return None;
+        }
+        let total: u32 = split.iter().map(|(_, w)| w).sum();
+        if total != TOTAL_UNITS {
+            let percent = f64::from(total) / f64::from(UNITS_PER_PERCENT);
+            self.error(
+                Kind::Weights,
+                path,
+                format!("weights sum to {percent}, not 100"),
+            );
+            return None;
+        }
+        (split.len() == items.len()).then_some(Serve::Rollout { by, split })
+    }
+
+    fn conditions(&mut self, value: &'d Json, path: &str) -> Vec<Condition> {
+        let mut out = Vec::new();
+        for (i, item) in self.array(value, path).iter().enumerate() {
+            if let Some(condition) = self.condition(item, &index(path, i)) {
+                out.push(condition);
+            }
+        }
+        out
+    }
+
+    fn segment_ref(&mut self, value: &'d Json, path: &str) -> Option<usize> {
+        let name = self.string(value, path)?;
+        let found = self.segments.get(name).copied();
+        if found.is_none() {
+            self.error(
+                Kind::UndefinedSegment,
+                path,
+                format!("segment `{name}` is not defined"),
+            );
+        }
+        found
+    }
+
+    fn condition(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+        if !matches!(value, Json::Object(_)) {
+            self.wrong_type(path, "an object", value);
+            return None;
+        }
+        if value.get("in_segment").is_some() {
+            let fields = self.object(value, path, &["in_segment"])?;
+            let name = fields.get("in_segment")?;
+            return self
+                .segment_ref(name, &join(path, "in_segment"))
+                .map(Condition::InSegment);
+        }
+        if value.get("not_in_segment").is_some() {
+            let fields = self.object(value, path, &["not_in_segment"])?;
+            let name = fields.get("not_in_segment")?;
+            return self
+                .segment_ref(name, &join(path, "not_in_segment"))
+                .map(Condition::NotInSegment);
+        }
+        if value.get("in_bucket").is_some() {
+            let fields = self.object(value, path, &["in_bucket"])?;
+            return self.in_bucket(fields.get("in_bucket")?, &join(path, "in_bucket"));
+        }
+        self.clause(value, path)
+    }
+
+    fn in_bucket(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+        let fields = self.object(value, path, &["salt", "by", "from", "to"])?;
+        let salt = self
+            .required(&fields, path, "salt")
+            .and_then(|s| self.string(s, &join(path, "salt")));
+        let by = self
+            .optional_string(&fields, path, "by")
+            .unwrap_or_else(|| "key".to_owned());
+        let from = self
+            .required(&fields, path, "from")
+            .and_then(|f| self.percent_units(f, &join(path, "from")));
+        let to = self
+            .required(&fields, path, "to")
+            .and_then(|t| self.percent_units(t, &join(path, "to")));
+        let (salt, from, to) = (salt?, from?, to?);
+        if from > to {
+            self.error(
+                Kind::InvalidValue,
+                path,
+                format!(
+                    "`from` ({}) is above `to` ({})",
+                    f64::from(from) / 1000.0,
+                    f64::from(to) / 1000.0
+                ),
+            );
+            return None;
+        }
+        Some(Condition::InBucket {
+            salt: salt.to_owned(),
+            by,
+            from,
+            to,
+        })
+    }
+}
+
+/// A value for a message: short ones in full, others by type.
+fn describe(value: &Json) -> String {
+    match value {
+        Json::Number(Number::Int(i)) => i.to_string(),
+        Json::Number(Number::Float(f)) => f.to_string(),
+        Json::String(s) if s.len() <= 40 => format!("\"{s}\""),
+        other => other.type_name().to_owned(),
+    }
+}

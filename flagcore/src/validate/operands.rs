@@ -1,0 +1,182 @@
+//! Clause validation: the operator by name, and its values parsed for that operator.
+
+use regex::RegexBuilder;
+
+use super::{index, join, Validator};
+use crate::error::ValidationErrorKind as Kind;
+use crate::plan::semver::Version;
+use crate::plan::time::parse_rfc3339;
+use crate::snapshot::json::{Json, Number};
+use crate::snapshot::{Condition, Operands, Operator, Scalar};
+
+/// The compiled size limit of one `matches` regex, so a snapshot cannot make evaluation
+/// memory- or time-hungry.
+pub(crate) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+
+impl<'d> Validator<'d> {
+    pub(super) fn clause(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+        let fields = self.object(value, path, &["attribute", "op", "values"])?;
+        let attribute = self
+            .required(&fields, path, "attribute")
+            .and_then(|a| self.string(a, &join(path, "attribute")));
+        let op_path = join(path, "op");
+        let op = self
+            .required(&fields, path, "op")
+            .and_then(|o| self.string(o, &op_path))
+            .and_then(|name| {
+                let op = Operator::from_name(name);
+                if op.is_none() {
+                    let known: Vec<&str> = Operator::ALL.iter().map(|o| o.name()).collect();
+                    self.error(
+                        Kind::UnknownOperator,
+                        &op_path,
+                        format!(
+                            "unknown operator `{name}`; expected one of: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+                op
+            });
+        let (attribute, op) = (attribute?, op?);
+        let values_path = join(path, "values");
+        let operands = if op == Operator::Exists {
+            if fields.get("values").is_some() {
+                self.error(Kind::InvalidValue, &values_path, "`exists` takes no values");
+                return None;
+            }
+            Operands::None
+        } else {
+            let list = self.required(&fields, path, "values")?;
+            let items = self.array(list, &values_path);
+            if items.is_empty() {
+                if matches!(list, Json::Array(_)) {
+                    self.error(
+                        Kind::InvalidValue,
+                        &values_path,
+                        format!("`{}` needs at least one value", op.name()),
+                    );
+                }
+                return None;
+            }
+            self.operands(op, items, &values_path)?
+        };
+        let text = match fields.get("values") {
+            Some(values) => format!(
+                "{attribute} {} {}",
+                op.name(),
+                serde_json::to_string(values).unwrap_or_default()
+            ),
+            None => format!("{attribute} {}", op.name()),
+        };
+        Some(Condition::Clause {
+            attribute: attribute.to_owned(),
+            op,
+            operands,
+            text,
+        })
+    }
+
+    fn operands(&mut self, op: Operator, items: &'d [Json], path: &str) -> Option<Operands> {
+        let errors_before = self.errors.len();
+        let operands = match op {
+            Operator::Eq | Operator::Neq | Operator::In | Operator::NotIn => {
+                Operands::Scalars(self.each(items, path, |v, item, p| {
+                    v.scalar(item, p, "a string, number or boolean")
+                }))
+            }
+            Operator::StartsWith | Operator::EndsWith | Operator::Contains => {
+                Operands::Strings(self.each(items, path, |v, item, p| {
+                    v.string(item, p).map(str::to_owned)
+                }))
+            }
+            Operator::Matches => Operands::Regexes(self.each(items, path, |v, item, p| {
+                let pattern = v.string(item, p)?;
+                let compiled = RegexBuilder::new(pattern)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build();
+                match compiled {
+                    Ok(regex) => Some(regex),
+                    Err(e) => {
+                        let message = format!("invalid regex `{pattern}`: {e}");
+                        v.error(Kind::BadRegex, p, message);
+                        None
+                    }
+                }
+            })),
+            Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte => {
+                Operands::Numbers(self.each(items, path, |v, item, p| match item {
+                    Json::Number(_) => v.scalar(item, p, "a number"),
+                    other => {
+                        v.wrong_type(p, "a number", other);
+                        None
+                    }
+                }))
+            }
+            Operator::SemverEq
+            | Operator::SemverLt
+            | Operator::SemverLte
+            | Operator::SemverGt
+            | Operator::SemverGte => Operands::Versions(self.each(items, path, |v, item, p| {
+                let text = v.string(item, p)?;
+                let version = Version::parse(text).map(Version::to_owned_version);
+                if version.is_none() {
+                    v.error(
+                        Kind::BadSemver,
+                        p,
+                        format!("`{text}` is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH)"),
+                    );
+                }
+                version
+            })),
+            Operator::Before | Operator::After => {
+                Operands::Instants(self.each(items, path, |v, item, p| match item {
+                    Json::String(text) => {
+                        let instant = parse_rfc3339(text);
+                        if instant.is_none() {
+                            v.error(
+                                Kind::BadTimestamp,
+                                p,
+                                format!("`{text}` is not an RFC 3339 timestamp"),
+                            );
+                        }
+                        instant
+                    }
+                    Json::Number(n) => crate::plan::time::millis_to_nanos(n.as_f64()),
+                    other => {
+                        v.wrong_type(p, "an RFC 3339 timestamp or Unix milliseconds", other);
+                        None
+                    }
+                }))
+            }
+            Operator::Exists => Operands::None,
+        };
+        (self.errors.len() == errors_before).then_some(operands)
+    }
+
+    fn each<T>(
+        &mut self,
+        items: &'d [Json],
+        path: &str,
+        mut parse: impl FnMut(&mut Self, &'d Json, &str) -> Option<T>,
+    ) -> Vec<T> {
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| parse(self, item, &index(path, i)))
+            .collect()
+    }
+
+    fn scalar(&mut self, item: &'d Json, path: &str, expected: &str) -> Option<Scalar> {
+        match item {
+            Json::String(s) => Some(Scalar::Str(s.clone())),
+            Json::Bool(b) => Some(Scalar::Bool(*b)),
+            Json::Number(Number::Int(i)) => Some(Scalar::Int(*i)),
+            Json::Number(n) => Some(Scalar::Float(n.as_f64())),
+            other => {
+                self.wrong_type(path, expected, other);
+                None
+            }
+        }
+    }
+}
