@@ -1,0 +1,84 @@
+//! `flagcore explain`: one evaluation, and the path it took.
+
+use std::path::Path;
+
+use flagcore::EvaluationContext;
+use serde_json::json;
+
+use crate::{attrs, load, Failure};
+
+pub(crate) fn run(
+    file: &Path,
+    flag: &str,
+    key: Option<&str>,
+    raw_attrs: &[String],
+    as_json: bool,
+) -> Result<(), Failure> {
+    let owned = attrs::parse(raw_attrs)?;
+    let store = load(file)?;
+    let attributes = attrs::borrow(&owned);
+    let ctx = match key {
+        Some(key) => EvaluationContext::new(key),
+        None => EvaluationContext::anonymous(),
+    }
+    .with_attributes(&attributes);
+    let e = store.snapshot().explain(flag, &ctx);
+    if as_json {
+        let out = json!({
+            "flag": e.flag,
+            "value": e.value,
+            "variant": e.variant,
+            "reason": e.reason.as_str(),
+            "error_code": e.error_code.map(|c| c.as_str()),
+            "rule_index": e.rule_index,
+            "rule_id": e.rule_id,
+            "target": e.target,
+            "bucket": e.bucket,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!("flag:     {}", e.flag);
+    println!("value:    {}", e.value);
+    println!("variant:  {}", e.variant.as_deref().unwrap_or("(none: the caller's default)"));
+    match e.error_code {
+        Some(code) => println!("reason:   {} ({code})", e.reason),
+        None => println!("reason:   {}", e.reason),
+    }
+    if let Some(i) = e.rule_index {
+        match &e.rule_id {
+            Some(id) => println!("rule:     {i} ({id})"),
+            None => println!("rule:     {i}"),
+        }
+    }
+    if e.target {
+        println!("target:   the targeting key is listed");
+    }
+    if let Some(bucket) = e.bucket {
+        println!(
+            "bucket:   {bucket} of 100000 ({:.3}%)",
+            f64::from(bucket) / 1000.0
+        );
+    }
+    println!("path:");
+    for step in &e.steps {
+        println!("  {step}");
+    }
+    println!("  => {}", conclusion(&e));
+    Ok(())
+}
+
+fn conclusion(e: &flagcore::Explanation) -> String {
+    use flagcore::Reason;
+    let variant = e.variant.as_deref().unwrap_or("-");
+    match e.reason {
+        Reason::Static => format!("no targets or rules: fallthrough variant {variant}"),
+        Reason::Default => format!("no target or rule matched: fallthrough variant {variant}"),
+        Reason::TargetingMatch if e.target => format!("target match: variant {variant}"),
+        Reason::TargetingMatch => format!("rule match: variant {variant}"),
+        Reason::Split => format!("rollout: variant {variant}"),
+        Reason::Disabled => format!("disabled: off_variant {variant}"),
+        Reason::PrerequisiteFailed => format!("a prerequisite failed: off_variant {variant}"),
+        Reason::Error => "error: the caller's default is served".to_owned(),
+    }
+}

@@ -1,0 +1,169 @@
+//! `flagcore`: the operators' tool. Results go to stdout, diagnostics to stderr; exit 0 = ok,
+//! 1 = the snapshot is invalid or the check failed, 2 = usage or I/O error.
+
+mod attrs;
+mod edit;
+mod explain;
+mod simulate;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "flagcore", version, about = "Validate, explain and operate flagcore snapshots")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check snapshot files; print every error as `FILE: PATH: message`.
+    Validate {
+        /// Snapshot files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Evaluate FLAG for one context and show why it served what it served.
+    Explain {
+        /// Snapshot file.
+        file: PathBuf,
+        /// Flag name.
+        flag: String,
+        /// Targeting key (omit for a context without one).
+        #[arg(long)]
+        key: Option<String>,
+        /// An attribute, NAME=VALUE; VALUE is a number or boolean when it parses as one.
+        #[arg(long = "attr", value_name = "NAME=VALUE")]
+        attrs: Vec<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the split FLAG produces over N synthetic keys (`user-0` .. `user-N-1`).
+    Simulate {
+        /// Snapshot file.
+        file: PathBuf,
+        /// Flag name.
+        flag: String,
+        /// How many synthetic users.
+        #[arg(long, default_value_t = 10_000)]
+        users: u64,
+        /// Prefix of the synthetic targeting keys.
+        #[arg(long, default_value = "user-")]
+        key_prefix: String,
+        /// An attribute every user has, NAME=VALUE.
+        #[arg(long = "attr", value_name = "NAME=VALUE")]
+        attrs: Vec<String>,
+    },
+    /// Disable FLAG in the file (enabled: false, version + 1), writing atomically.
+    Kill {
+        /// Snapshot file, edited in place.
+        file: PathBuf,
+        /// Flag name.
+        flag: String,
+        /// Why, recorded in the flag's metadata as `kill_reason`.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enable FLAG in the file again (enabled: true, version + 1), writing atomically.
+    Revive {
+        /// Snapshot file, edited in place.
+        file: PathBuf,
+        /// Flag name.
+        flag: String,
+    },
+}
+
+/// A failure and the exit code it maps to.
+pub(crate) enum Failure {
+    /// The snapshot is invalid or the check failed (exit 1).
+    Check(String),
+    /// Usage or I/O (exit 2).
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { files } => validate(&files),
+        Command::Explain {
+            file,
+            flag,
+            key,
+            attrs,
+            json,
+        } => explain::run(&file, &flag, key.as_deref(), &attrs, json),
+        Command::Simulate {
+            file,
+            flag,
+            users,
+            key_prefix,
+            attrs,
+        } => simulate::run(&file, &flag, users, &key_prefix, &attrs),
+        Command::Kill { file, flag, reason } => edit::set_enabled(&file, &flag, Some(&reason)),
+        Command::Revive { file, flag } => edit::set_enabled(&file, &flag, None),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Check(message)) => {
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("flagcore: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+}
+
+/// Loads a snapshot file into a store; an invalid one lists every error.
+pub(crate) fn load(path: &Path) -> Result<flagcore::Store, Failure> {
+    let bytes = read(path)?;
+    let store = flagcore::Store::new();
+    store.update(&bytes).map_err(|e| {
+        let lines: Vec<String> = e
+            .validation_errors()
+            .iter()
+            .map(|v| format!("{}: {v}", path.display()))
+            .collect();
+        if lines.is_empty() {
+            Failure::Check(format!("{}: {e}", path.display()))
+        } else {
+            Failure::Check(lines.join("\n"))
+        }
+    })?;
+    Ok(store)
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut invalid = 0;
+    for file in files {
+        let bytes = read(file)?;
+        match flagcore::validate(&bytes) {
+            Ok(version) => println!("{}: valid (version {version})", file.display()),
+            Err(errors) => {
+                invalid += 1;
+                for error in errors.errors() {
+                    println!("{}: {error}", file.display());
+                }
+            }
+        }
+    }
+    if invalid == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Check(format!(
+            "{invalid} of {} file(s) invalid",
+            files.len()
+        )))
+    }
+}

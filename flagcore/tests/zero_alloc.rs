@@ -1,0 +1,237 @@
+//! Evaluation allocates nothing: a counting global allocator watches every getter, with
+//! and without details, over the shared vectors (every operator, flag type, reason, nested
+//! segments, prerequisites, targets, rollouts, kills) plus long hashed `in` lists, with
+//! metrics counting on.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::PathBuf;
+
+use flagcore::{EvaluationContext, Store, Value};
+use serde_json::Value as Json;
+
+struct CountingAllocator;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // `try_with`: the allocator may run while thread-locals are being torn down.
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every method forwards to the system allocator unchanged; the bookkeeping
+// touches only const-initialised thread-locals, which never allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Counts the heap allocations `f` makes on this thread.
+fn allocations_in(f: impl FnOnce()) -> u64 {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(|n| n.get())
+}
+
+struct Case {
+    flag: String,
+    kind: String,
+    key: Option<String>,
+    attrs: Vec<(String, Json)>,
+    default: Json,
+}
+
+fn attribute(value: &Json) -> Value<'_> {
+    match value {
+        Json::String(s) => Value::String(s),
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap()),
+        },
+        other => panic!("unsupported attribute {other}"),
+    }
+}
+
+/// Every getter and its details variant, for one case.
+fn evaluate_all(store: &Store, case: &Case, attrs: &[(&str, Value<'_>)]) {
+    let ctx = match &case.key {
+        Some(key) => EvaluationContext::new(key),
+        None => EvaluationContext::anonymous(),
+    }
+    .with_attributes(attrs);
+    let snapshot = store.snapshot();
+    let f = case.flag.as_str();
+    match case.kind.as_str() {
+        "bool" => {
+            std::hint::black_box(snapshot.bool_details(f, &ctx, false));
+            std::hint::black_box(store.bool(f, &ctx, false));
+        }
+        "string" => {
+            std::hint::black_box(snapshot.string_details(f, &ctx, "default"));
+            std::hint::black_box(snapshot.string(f, &ctx, "default"));
+        }
+        "int" => {
+            std::hint::black_box(snapshot.int_details(f, &ctx, 0));
+            std::hint::black_box(store.int(f, &ctx, 0));
+        }
+        "float" => {
+            std::hint::black_box(snapshot.float_details(f, &ctx, 0.0));
+            std::hint::black_box(store.float(f, &ctx, 0.0));
+        }
+        _ => {
+            std::hint::black_box(snapshot.json_details(f, &ctx, &case.default));
+            std::hint::black_box(snapshot.json(f, &ctx, &case.default));
+        }
+    }
+}
+
+fn load_vectors() -> Vec<(Store, Vec<Case>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let doc: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let store = Store::new();
+        if !doc["snapshot"].is_null() {
+            store.update(&serde_json::to_vec(&doc["snapshot"]).unwrap()).unwrap();
+        }
+        for kill in doc["kills"].as_array().unwrap() {
+            store.kill(kill.as_str().unwrap(), "test");
+        }
+        let cases = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Case {
+                flag: c["flag"].as_str().unwrap().to_owned(),
+                kind: c["type"].as_str().unwrap().to_owned(),
+                key: c["context"]["key"].as_str().map(str::to_owned),
+                attrs: c["context"]["attributes"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                default: c["default"].clone(),
+            })
+            .collect();
+        out.push((store, cases));
+    }
+    out
+}
+
+fn long_list_store() -> Store {
+    let countries: Vec<String> = (0..1000).map(|i| format!("\"c{i}\"")).collect();
+    let numbers: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let doc = format!(
+        r#"{{"version": 1, "flags": {{"long-in": {{
+            "variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+            "rules": [
+              {{"conditions": [{{"attribute": "country", "op": "in", "values": [{}]}}],
+                "serve": {{"variant": "on"}}}},
+              {{"conditions": [{{"attribute": "n", "op": "not_in", "values": [{}]}}],
+                "serve": {{"variant": "on"}}}}],
+            "fallthrough": {{"variant": "off"}}}}}}}}"#,
+        countries.join(","),
+        numbers.join(",")
+    );
+    Store::from_bytes(doc.as_bytes()).unwrap()
+}
+
+#[test]
+fn evaluation_never_allocates() {
+    // The counter itself must see an allocation, or a zero below would prove nothing.
+    assert_eq!(allocations_in(|| drop(std::hint::black_box(vec![1u8]))), 1);
+    let mut stores = load_vectors();
+    let long = long_list_store();
+    stores.push((
+        long,
+        ["c999", "zz"]
+            .iter()
+            .map(|country| Case {
+                flag: "long-in".into(),
+                kind: "bool".into(),
+                key: Some("k".into()),
+                attrs: vec![
+                    ("country".into(), Json::from(*country)),
+                    ("n".into(), Json::from(5000)),
+                ],
+                default: Json::Null,
+            })
+            .collect(),
+    ));
+    let total: usize = stores.iter().map(|(_, c)| c.len()).sum();
+    assert!(total >= 150, "only {total} cases");
+
+    for (store, cases) in &stores {
+        for case in cases {
+            let attrs: Vec<(&str, Value<'_>)> =
+                case.attrs.iter().map(|(k, v)| (k.as_str(), attribute(v))).collect();
+            // Warm-up: the regex engine builds its per-thread cache on first use.
+            evaluate_all(store, case, &attrs);
+            let n = allocations_in(|| {
+                for _ in 0..3 {
+                    evaluate_all(store, case, &attrs);
+                }
+            });
+            assert_eq!(n, 0, "{} ({}) allocated {n} times", case.flag, case.kind);
+        }
+    }
+}
+
+#[test]
+fn killed_flags_and_metrics_do_not_allocate() {
+    let store = Store::from_bytes(
+        br#"{"version": 3, "flags": {"f": {"variants": {"on": true, "off": false},
+            "enabled": true, "off_variant": "off", "fallthrough": {"variant": "on"}}}}"#,
+    )
+    .unwrap();
+    store.kill("f", "incident");
+    let ctx = EvaluationContext::new("u");
+    store.bool("f", &ctx, true);
+    let n = allocations_in(|| {
+        for _ in 0..100 {
+            assert!(!store.bool("f", &ctx, true));
+            std::hint::black_box(store.snapshot().bool_details("missing", &ctx, true));
+        }
+    });
+    assert_eq!(n, 0);
+    let metrics = store.take_metrics();
+    assert_eq!(metrics.flags["f"].variants["off"], 101);
+}

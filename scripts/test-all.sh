@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every suite of the repository: Rust (fmt, clippy, unit, integration, doc tests,
+# benches compiled), the shared vectors' generator check, Python, C and Go.
+# Usage: scripts/test-all.sh        (from anywhere; installs what it needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (unit, integration, doc tests)"
+cargo test --workspace
+
+step "benches compile (not run)"
+cargo bench --workspace --no-run
+
+step "Python virtualenv with the test tools"
+VENV="$ROOT/.venv"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/requirements.txt"
+export VENV
+
+step "test vectors match their independent generator"
+"$VENV/bin/python" tests/vectors/generate.py --check
+
+step "JSON Schema"
+"$VENV/bin/python" -m pytest -q tests/schema
+
+for suite in flagcore-py/scripts/test.sh flagcore-ffi/scripts/test.sh; do
+    if [ -f "$suite" ]; then
+        step "$suite"
+        bash "$suite"
+    fi
+done
+
+printf '\nall suites passed\n'
