@@ -27,11 +27,13 @@ impl Owned {
 pub(crate) fn parse(args: &[String]) -> Result<Vec<(String, Owned)>, Failure> {
     args.iter()
         .map(|arg| {
-            let (name, raw) = arg.split_once('=').ok_or_else(|| {
-                Failure::Usage(format!("--attr {arg:?}: expected NAME=VALUE"))
-            })?;
+            let (name, raw) = arg
+                .split_once('=')
+                .ok_or_else(|| Failure::Usage(format!("--attr {arg:?}: expected NAME=VALUE")))?;
             if name.is_empty() {
-                return Err(Failure::Usage(format!("--attr {arg:?}: empty attribute name")));
+                return Err(Failure::Usage(format!(
+                    "--attr {arg:?}: empty attribute name"
+                )));
             }
             let value = match serde_json::from_str::<serde_json::Value>(raw) {
                 Ok(serde_json::Value::Bool(b)) => Owned::Bool(b),
@@ -48,5 +50,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Vec<(String, Owned)>, Failure> {
 
 /// Borrows parsed attributes as the context wants them.
 pub(crate) fn borrow(owned: &[(String, Owned)]) -> Vec<(&str, Value<'_>)> {
-    owned.iter().map(|(n, v)| (n.as_str(), v.as_value())).collect()
+    owned
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_value()))
+        .collect()
 }

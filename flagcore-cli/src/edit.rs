@@ -10,11 +10,19 @@ use crate::{read, Failure};
 
 /// Sets `enabled` on `flag` (false with a reason = kill, true without = revive), bumps the
 /// version, and replaces the file only if the result is a valid snapshot.
-pub(crate) fn set_enabled(file: &Path, flag: &str, kill_reason: Option<&str>) -> Result<(), Failure> {
+pub(crate) fn set_enabled(
+    file: &Path,
+    flag: &str,
+    kill_reason: Option<&str>,
+) -> Result<(), Failure> {
     let bytes = read(file)?;
     let shown = file.display();
     if let Err(invalid) = flagcore::validate(&bytes) {
-        let lines: Vec<String> = invalid.errors().iter().map(|e| format!("{shown}: {e}")).collect();
+        let lines: Vec<String> = invalid
+            .errors()
+            .iter()
+            .map(|e| format!("{shown}: {e}"))
+            .collect();
         return Err(Failure::Check(format!(
             "{}\n{shown}: refusing to edit an invalid snapshot",
             lines.join("\n")
@@ -23,7 +31,11 @@ pub(crate) fn set_enabled(file: &Path, flag: &str, kill_reason: Option<&str>) ->
     let mut document = Json::parse(&bytes).map_err(|e| Failure::Check(format!("{shown}: {e}")))?;
     let version = match document.get("version") {
         Some(Json::Number(Number::Int(v))) => *v,
-        _ => return Err(Failure::Check(format!("{shown}: version is not an integer"))),
+        _ => {
+            return Err(Failure::Check(format!(
+                "{shown}: version is not an integer"
+            )))
+        }
     };
     let Some(entry) = document.get_mut("flags").and_then(|f| f.get_mut(flag)) else {
         return Err(Failure::Check(format!("{shown}: no flag `{flag}`")));
@@ -42,10 +54,16 @@ pub(crate) fn set_enabled(file: &Path, flag: &str, kill_reason: Option<&str>) ->
         .map_err(|e| Failure::Usage(format!("{shown}: {e}")))?;
     text.push(b'\n');
     if let Err(invalid) = flagcore::validate(&text) {
-        return Err(Failure::Check(format!("{shown}: the edit would be invalid: {invalid}")));
+        return Err(Failure::Check(format!(
+            "{shown}: the edit would be invalid: {invalid}"
+        )));
     }
     write_atomically(file, &text).map_err(|e| Failure::Usage(format!("{shown}: {e}")))?;
-    let action = if kill_reason.is_some() { "killed" } else { "revived" };
+    let action = if kill_reason.is_some() {
+        "killed"
+    } else {
+        "revived"
+    };
     println!("{shown}: {action} {flag} (version {version} -> {new_version})");
     Ok(())
 }
@@ -71,15 +89,23 @@ fn set_metadata(flag: &mut Json, kill_reason: Option<&str>) {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         metadata.push(("kill_reason".to_owned(), Json::String(reason.to_owned())));
-        metadata.push(("killed_at".to_owned(), Json::Number(Number::Int(now as i64))));
+        metadata.push((
+            "killed_at".to_owned(),
+            Json::Number(Number::Int(now as i64)),
+        ));
     }
 }
 
 /// Write to a temporary file beside the target, fsync, then rename over it, so a reader
 /// (or a crash) never sees half a snapshot.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map_or("snapshot".into(), |n| n.to_string_lossy());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("snapshot".into(), |n| n.to_string_lossy());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut out = std::fs::File::create(&tmp)?;

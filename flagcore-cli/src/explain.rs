@@ -40,7 +40,12 @@ pub(crate) fn run(
     }
     println!("flag:     {}", e.flag);
     println!("value:    {}", e.value);
-    println!("variant:  {}", e.variant.as_deref().unwrap_or("(none: the caller's default)"));
+    println!(
+        "variant:  {}",
+        e.variant
+            .as_deref()
+            .unwrap_or("(none: the caller's default)")
+    );
     match e.error_code {
         Some(code) => println!("reason:   {} ({code})", e.reason),
         None => println!("reason:   {}", e.reason),

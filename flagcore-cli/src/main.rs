@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "flagcore", version, about = "Validate, explain and operate flagcore snapshots")]
+#[command(
+    name = "flagcore",
+    version,
+    about = "Validate, explain and operate flagcore snapshots"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -23,7 +23,10 @@ pub(crate) fn run(
     let store = load(file)?;
     let snapshot = store.snapshot();
     if snapshot.flag_kind(flag).is_none() {
-        return Err(Failure::Check(format!("{}: no flag `{flag}`", file.display())));
+        return Err(Failure::Check(format!(
+            "{}: no flag `{flag}`",
+            file.display()
+        )));
     }
     let attributes = attrs::borrow(&owned);
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -35,10 +38,18 @@ pub(crate) fn run(
         let ctx = EvaluationContext::new(&key).with_attributes(&attributes);
         let e = snapshot.explain(flag, &ctx);
         let variant = e.variant.unwrap_or_else(|| "(default)".to_owned());
-        *counts.entry((variant, e.reason.as_str().to_owned())).or_default() += 1;
+        *counts
+            .entry((variant, e.reason.as_str().to_owned()))
+            .or_default() += 1;
     }
-    println!("{flag}: {users} users ({key_prefix}0 .. {key_prefix}{})", users - 1);
-    println!("{:<24} {:<20} {:>10} {:>9}", "variant", "reason", "users", "share");
+    println!(
+        "{flag}: {users} users ({key_prefix}0 .. {key_prefix}{})",
+        users - 1
+    );
+    println!(
+        "{:<24} {:<20} {:>10} {:>9}",
+        "variant", "reason", "users", "share"
+    );
     for ((variant, reason), n) in &counts {
         let share = *n as f64 * 100.0 / users as f64;
         println!("{variant:<24} {reason:<20} {n:>10} {share:>8.3}%");

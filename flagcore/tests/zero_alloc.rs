@@ -129,7 +129,9 @@ fn load_vectors() -> Vec<(Store, Vec<Case>)> {
         let doc: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let store = Store::new();
         if !doc["snapshot"].is_null() {
-            store.update(&serde_json::to_vec(&doc["snapshot"]).unwrap()).unwrap();
+            store
+                .update(&serde_json::to_vec(&doc["snapshot"]).unwrap())
+                .unwrap();
         }
         for kill in doc["kills"].as_array().unwrap() {
             store.kill(kill.as_str().unwrap(), "test");
@@ -201,8 +203,11 @@ fn evaluation_never_allocates() {
 
     for (store, cases) in &stores {
         for case in cases {
-            let attrs: Vec<(&str, Value<'_>)> =
-                case.attrs.iter().map(|(k, v)| (k.as_str(), attribute(v))).collect();
+            let attrs: Vec<(&str, Value<'_>)> = case
+                .attrs
+                .iter()
+                .map(|(k, v)| (k.as_str(), attribute(v)))
+                .collect();
             // Warm-up: the regex engine builds its per-thread cache on first use.
             evaluate_all(store, case, &attrs);
             let n = allocations_in(|| {

@@ -631,6 +631,7 @@ impl<'d> Validator<'d> {
             return None;
         }
         let mut split = Vec::new();
+        let mut total = 0u32;
         let mut complete = true;
         for (i, item) in items.iter().enumerate() {
             let item_path = index(&split_path, i);
@@ -644,16 +645,17 @@ impl<'d> Validator<'d> {
             let weight = self
                 .required(&entry, &item_path, "weight")
                 .and_then(|w| self.percent_units(w, &join(&item_path, "weight")));
+            // An unknown variant is its own error; its weight still counts in the sum.
             match (variant, weight) {
                 (Some(variant), Some(weight)) => split.push((variant, weight)),
-                (None, Some(_)) => {}
+                (None, Some(weight)) => total += weight,
                 _ => complete = false,
             }
         }
         if !complete {
             return None;
         }
-        let total: u32 = split.iter().map(|(_, w)| w).sum();
+        total += split.iter().map(|(_, w)| w).sum::<u32>();
         if total != TOTAL_UNITS {
             let percent = f64::from(total) / f64::from(UNITS_PER_PERCENT);
             self.error(

@@ -1,0 +1,131 @@
+//! Store behaviour: updates, kills that survive reloads, metrics across swaps, and
+//! readers racing a writer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use flagcore::{EvaluationContext, Reason, Store};
+
+fn snapshot(version: u64, enabled: bool) -> Vec<u8> {
+    format!(
+        r#"{{"version": {version}, "flags": {{
+            "a": {{"variants": {{"v": {version}, "zero": 0}}, "enabled": {enabled},
+                  "off_variant": "zero", "fallthrough": {{"variant": "v"}}}},
+            "b": {{"variants": {{"v": {version}, "zero": 0}}, "enabled": true,
+                  "off_variant": "zero", "fallthrough": {{"variant": "v"}}}}}}}}"#
+    )
+    .into_bytes()
+}
+
+const CTX: EvaluationContext<'static> = EvaluationContext::new("user");
+
+#[test]
+fn before_the_first_snapshot_the_default_is_served_as_not_ready() {
+    let store = Store::new();
+    let view = store.snapshot();
+    let details = view.int_details("a", &CTX, 7);
+    assert_eq!(details.value, 7);
+    assert_eq!(details.reason, Reason::Error);
+    assert_eq!(
+        details.error_code.map(|c| c.as_str()),
+        Some("PROVIDER_NOT_READY")
+    );
+    assert_eq!(store.version(), None);
+}
+
+#[test]
+fn a_kill_survives_reloads_until_revived() {
+    let store = Store::from_bytes(&snapshot(1, true)).unwrap();
+    store.kill("a", "incident 42");
+    assert_eq!(store.int("a", &CTX, -1), 0);
+    store.update(&snapshot(2, true)).unwrap();
+    let view = store.snapshot();
+    let details = view.int_details("a", &CTX, -1);
+    assert_eq!((details.value, details.reason), (0, Reason::Disabled));
+    let kills = store.kills();
+    assert_eq!(kills.len(), 1);
+    assert_eq!(
+        (kills[0].flag.as_str(), kills[0].reason.as_str()),
+        ("a", "incident 42")
+    );
+    assert!(store.revive("a"));
+    assert!(!store.revive("a"));
+    assert_eq!(store.int("a", &CTX, -1), 2);
+    assert!(store.kills().is_empty());
+}
+
+#[test]
+fn a_flag_killed_before_it_exists_is_served_killed_when_it_appears() {
+    let store = Store::new();
+    store.kill("a", "pre-emptive");
+    store.update(&snapshot(1, true)).unwrap();
+    assert_eq!(
+        store.snapshot().int_details("a", &CTX, -1).reason,
+        Reason::Disabled
+    );
+    assert_eq!(store.int("b", &CTX, -1), 1);
+}
+
+#[test]
+fn a_kill_reaches_a_snapshot_view_taken_before_it() {
+    let store = Store::from_bytes(&snapshot(1, true)).unwrap();
+    let view = store.snapshot();
+    store.kill("a", "now");
+    assert_eq!(view.int("a", &CTX, -1), 0);
+}
+
+#[test]
+fn metrics_count_per_variant_across_swaps_and_reset_when_taken() {
+    let store = Store::from_bytes(&snapshot(1, true)).unwrap();
+    for _ in 0..3 {
+        store.int("a", &CTX, 0);
+    }
+    store.bool("a", &CTX, false); // type mismatch: the caller's default
+    store.update(&snapshot(2, false)).unwrap();
+    store.int("a", &CTX, 0);
+    let metrics = store.take_metrics();
+    let a = &metrics.flags["a"];
+    assert_eq!(a.variants["v"], 3);
+    assert_eq!(a.variants["zero"], 1);
+    assert_eq!(a.defaults, 1);
+    assert_eq!(a.total(), 5);
+    assert!(store.take_metrics().flags.is_empty());
+    store.set_metrics_enabled(false);
+    store.int("a", &CTX, 0);
+    assert!(store.take_metrics().flags.is_empty());
+}
+
+#[test]
+fn readers_see_exactly_one_version_while_a_writer_swaps() {
+    let store = Arc::new(Store::from_bytes(&snapshot(1, true)).unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut evaluations = 0u64;
+                let mut last = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let view = store.snapshot();
+                    let version = view.version().unwrap() as i64;
+                    let a = view.int("a", &CTX, -1);
+                    let b = view.int("b", &CTX, -1);
+                    // Both flags serve the snapshot's version: a mix would differ.
+                    assert_eq!((a, b), (version, version));
+                    assert!(version >= last, "versions went backwards");
+                    last = version;
+                    evaluations += 1;
+                }
+                evaluations
+            })
+        })
+        .collect();
+    for version in 2..=2000 {
+        store.update(&snapshot(version, true)).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let evaluations: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(evaluations > 0);
+    assert_eq!(store.version(), Some(2000));
+}
