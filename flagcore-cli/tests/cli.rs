@@ -1,0 +1,209 @@
+//! The `flagcore` binary end to end: outputs, exit codes, and in-place edits.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flagcore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flagcore"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn example() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.join("examples/snapshot.json").display().to_string()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn temp_copy(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flagcore-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("snapshot.json");
+    std::fs::copy(example(), &path).unwrap();
+    path
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn validate_accepts_the_example() {
+    let out = flagcore(&["validate", &example()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("valid (version"));
+}
+
+#[test]
+fn validate_lists_every_error_with_file_and_path_and_exits_1() {
+    let path = temp_copy("invalid");
+    write(
+        &path,
+        r#"{"version": 1, "flags": {"f": {"variants": {"on": true, "off": false},
+            "enabled": true, "off_variant": "of", "owner": "me",
+            "fallthrough": {"rollout": {"split": [{"variant": "on", "weight": 99.5}]}}}}}"#,
+    );
+    let out = flagcore(&["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let file = path.display();
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{file}: flags.f.owner: unknown field `owner`; expected one of: variants, enabled, off_variant, salt, description, metadata, prerequisites, targets, rules, fallthrough"),
+            format!("{file}: flags.f.off_variant: unknown variant `of`; flag `f` has: on, off"),
+            format!("{file}: flags.f.fallthrough.rollout: weights sum to 99.5, not 100"),
+        ]
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_without_a_panic() {
+    for args in [
+        &["validate"][..],
+        &["explain", "x.json"],
+        &["explain", "/nonexistent/snapshot.json", "f", "--key", "k"],
+        &[
+            "explain",
+            &example(),
+            "new-checkout",
+            "--attr",
+            "no-equals-sign",
+        ],
+        &["frobnicate"],
+    ] {
+        let out = flagcore(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.is_empty());
+    }
+}
+
+#[test]
+fn explain_json_has_exactly_the_specified_fields() {
+    let out = flagcore(&[
+        "explain",
+        &example(),
+        "new-checkout",
+        "--key",
+        "u-dana",
+        "--attr",
+        "email=dana@shop.example",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut fields: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "bucket",
+            "error_code",
+            "flag",
+            "reason",
+            "rule_id",
+            "rule_index",
+            "target",
+            "value",
+            "variant"
+        ]
+    );
+    assert_eq!(value["flag"], "new-checkout");
+}
+
+#[test]
+fn explain_text_shows_the_path_taken() {
+    let out = flagcore(&[
+        "explain",
+        &example(),
+        "new-checkout",
+        "--key",
+        "u-mallory",
+        "--attr",
+        "email=mallory@shop.example",
+        "--attr",
+        "country=US",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("reason:   PREREQUISITE_FAILED"), "{text}");
+    assert!(text.contains("prerequisite payments-v2"), "{text}");
+    assert!(text.contains("not a member (key excluded)"), "{text}");
+}
+
+#[test]
+fn simulate_prints_a_table_and_a_histogram() {
+    let out = flagcore(&["simulate", &example(), "recommendations", "--users", "500"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("500  100.000%"), "{text}");
+    assert!(text.contains('#'));
+    let missing = flagcore(&["simulate", &example(), "no-such-flag", "--users", "5"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn kill_and_revive_edit_the_file_and_bump_the_version() {
+    let path = temp_copy("kill");
+    let file = path.to_str().unwrap();
+    let before = flagcore::Store::from_file(&path)
+        .unwrap()
+        .version()
+        .unwrap();
+    let out = flagcore(&[
+        "kill",
+        file,
+        "recommendations",
+        "--reason",
+        "black friday load",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = flagcore::Store::from_file(&path).unwrap();
+    assert_eq!(store.version(), Some(before + 1));
+    let ctx = flagcore::EvaluationContext::new("u");
+    let view = store.snapshot();
+    let details = view.bool_details("recommendations", &ctx, true);
+    assert_eq!(details.reason, flagcore::Reason::Disabled);
+    let metadata = view.flag_metadata("recommendations");
+    assert!(metadata.iter().any(|(k, v)| &**k == "kill_reason"
+        && *v == flagcore::MetadataValue::String("black friday load".into())));
+
+    let out = flagcore(&["revive", file, "recommendations"]);
+    assert_eq!(out.status.code(), Some(0));
+    let store = flagcore::Store::from_file(&path).unwrap();
+    assert_eq!(store.version(), Some(before + 2));
+    assert_ne!(
+        store
+            .snapshot()
+            .bool_details("recommendations", &ctx, true)
+            .reason,
+        flagcore::Reason::Disabled
+    );
+    let unknown = flagcore(&["kill", file, "no-such-flag", "--reason", "x"]);
+    assert_eq!(unknown.status.code(), Some(1));
+}
+
+#[test]
+fn kill_refuses_an_invalid_file_and_leaves_it_untouched() {
+    let path = temp_copy("kill-invalid");
+    let text = r#"{"version": 1, "flags": {"f": {"variants": {}, "enabled": true}}}"#;
+    write(&path, text);
+    let out = flagcore(&["kill", path.to_str().unwrap(), "f", "--reason", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
