@@ -30,8 +30,9 @@ export VENV
 step "test vectors match their independent generator"
 "$VENV/bin/python" tests/vectors/generate.py --check
 
-step "JSON Schema"
-"$VENV/bin/python" -m pytest -q tests/schema
+step "JSON Schema, and explain --json against the independent reference"
+cargo build -q -p flagcore-cli
+FLAGCORE_BIN="$ROOT/target/debug/flagcore" "$VENV/bin/python" -m pytest -q tests/schema tests/cli
 
 for suite in flagcore-py/scripts/test.sh flagcore-ffi/scripts/test.sh; do
     if [ -f "$suite" ]; then

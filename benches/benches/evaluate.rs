@@ -1,1 +1,80 @@
-fn main() {}
+//! Evaluation cost per flag shape, through the store by name and through a snapshot view.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use flagcore::{EvaluationContext, Store, Value};
+use flagcore_benches::shapes_snapshot;
+
+fn store() -> Store {
+    let store = Store::from_bytes(shapes_snapshot().as_bytes()).expect("valid bench snapshot");
+    store.kill("killed", "bench");
+    store
+}
+
+fn evaluate(c: &mut Criterion) {
+    let store = store();
+    let attrs = [
+        ("email", Value::from("dana@example.com")),
+        ("beta_opt_in", Value::Bool(true)),
+        ("country", Value::from("c999")),
+        ("account_id", Value::from("acct-1027")),
+        ("user_agent", Value::from("Mozilla/5.0 (Linux; Android 14) Mobile")),
+        ("app_version", Value::from("2.5.1")),
+    ];
+    let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);
+    let mut group = c.benchmark_group("evaluate");
+
+    for flag in ["static", "killed", "targets", "three-rules", "long-in", "matches", "semver", "chain-3"] {
+        group.bench_function(format!("{flag}/bool"), |b| {
+            b.iter(|| store.bool(black_box(flag), black_box(&ctx), false))
+        });
+        group.bench_function(format!("{flag}/bool_details"), |b| {
+            b.iter(|| {
+                let view = store.snapshot();
+                black_box(view.bool_details(black_box(flag), black_box(&ctx), false).reason)
+            })
+        });
+    }
+    let view = store.snapshot();
+    group.bench_function("static/bool/held-snapshot", |b| {
+        b.iter(|| view.bool(black_box("static"), black_box(&ctx), false))
+    });
+    group.bench_function("static-string/string/held-snapshot", |b| {
+        b.iter(|| black_box(view.string(black_box("static-string"), black_box(&ctx), "x")).len())
+    });
+    let default = serde_json::Value::Null;
+    group.bench_function("static-json/json/held-snapshot", |b| {
+        b.iter(|| black_box(view.json(black_box("static-json"), black_box(&ctx), &default)).is_object())
+    });
+    group.bench_function("three-rules/bool/held-snapshot", |b| {
+        b.iter(|| view.bool(black_box("three-rules"), black_box(&ctx), false))
+    });
+    group.finish();
+
+    let mut metrics = c.benchmark_group("metrics");
+    for enabled in [true, false] {
+        store.set_metrics_enabled(enabled);
+        let label = if enabled { "on" } else { "off" };
+        metrics.bench_function(format!("static/{label}"), |b| {
+            b.iter(|| store.bool(black_box("static"), black_box(&ctx), false))
+        });
+        metrics.bench_function(format!("three-rules/{label}"), |b| {
+            b.iter(|| store.bool(black_box("three-rules"), black_box(&ctx), false))
+        });
+    }
+    metrics.finish();
+}
+
+fn load(c: &mut Criterion) {
+    let big = flagcore_benches::generated_snapshot(10_000, 1_000);
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("10k-flags-1k-segments", |b| {
+        b.iter(|| Store::from_bytes(black_box(big.as_bytes())).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, evaluate, load);
+criterion_main!(benches);

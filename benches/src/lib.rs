@@ -1,1 +1,90 @@
-//! Shared helpers of the flagcore benchmarks.
+//! Fixtures shared by the flagcore benchmarks: one snapshot with a flag per shape the
+//! benches measure, and a generator of large snapshots for load times.
+
+/// A snapshot with one flag per benchmarked shape.
+pub fn shapes_snapshot() -> String {
+    let countries: Vec<String> = (0..1000).map(|i| format!("\"c{i}\"")).collect();
+    format!(
+        r#"{{
+  "version": 1,
+  "segments": {{
+    "internal": {{"include": ["alice"], "rules": [{{"conditions": [
+      {{"attribute": "email", "op": "ends_with", "values": ["@corp.example"]}}]}}]}},
+    "beta": {{"rules": [{{"conditions": [{{"attribute": "beta_opt_in", "op": "eq", "values": [true]}}]}}]}},
+    "customer": {{"rules": [{{"conditions": [{{"not_in_segment": "internal"}}]}}]}},
+    "beta-customer": {{"rules": [{{"conditions": [{{"in_segment": "beta"}}, {{"in_segment": "customer"}}]}}]}}
+  }},
+  "flags": {{
+    "static": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+                "fallthrough": {{"variant": "on"}}}},
+    "static-string": {{"variants": {{"a": "alpha", "b": "beta"}}, "enabled": true, "off_variant": "a",
+                "fallthrough": {{"variant": "b"}}}},
+    "static-json": {{"variants": {{"a": {{"limit": 10}}, "b": {{"limit": 20}}}}, "enabled": true,
+                "off_variant": "a", "fallthrough": {{"variant": "b"}}}},
+    "killed": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+                "fallthrough": {{"variant": "on"}}}},
+    "targets": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+                "targets": [{{"variant": "on", "keys": ["bob", "carol", "dave", "erin", "frank"]}}],
+                "fallthrough": {{"variant": "off"}}}},
+    "three-rules": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [
+        {{"id": "staff", "conditions": [{{"in_segment": "internal"}}], "serve": {{"variant": "on"}}}},
+        {{"id": "blocked", "conditions": [{{"attribute": "country", "op": "in", "values": ["KP", "IR", "SY"]}}],
+          "serve": {{"variant": "off"}}}},
+        {{"id": "canary", "conditions": [{{"in_segment": "beta-customer"}}],
+          "serve": {{"rollout": {{"by": "account_id", "split": [{{"variant": "on", "weight": 5}}, {{"variant": "off", "weight": 95}}]}}}}}}
+      ],
+      "fallthrough": {{"variant": "off"}}}},
+    "long-in": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "country", "op": "in", "values": [{countries}]}}], "serve": {{"variant": "on"}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "matches": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "user_agent", "op": "matches", "values": ["(?i)(iphone|android|mobile)"]}}], "serve": {{"variant": "on"}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "semver": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "app_version", "op": "semver_gte", "values": ["2.4.0"]}}], "serve": {{"variant": "on"}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "chain-3": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "prerequisites": [{{"flag": "chain-2", "variant": "on"}}], "fallthrough": {{"variant": "on"}}}},
+    "chain-2": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "prerequisites": [{{"flag": "chain-1", "variant": "on"}}], "fallthrough": {{"variant": "on"}}}},
+    "chain-1": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "fallthrough": {{"variant": "on"}}}}
+  }}
+}}"#,
+        countries = countries.join(",")
+    )
+}
+
+/// A snapshot of `flags` flags and `segments` segments, each flag with a segment rule, a
+/// clause and a rollout, as a large real deployment would have.
+pub fn generated_snapshot(flags: usize, segments: usize) -> String {
+    let mut out = String::from("{\"version\": 1, \"segments\": {");
+    for s in 0..segments {
+        if s > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            r#""seg-{s}": {{"include": ["user-{s}"], "rules": [{{"conditions": [
+                {{"attribute": "plan", "op": "in", "values": ["p{s}", "enterprise"]}}]}}]}}"#
+        ));
+    }
+    out.push_str("}, \"flags\": {");
+    for f in 0..flags {
+        if f > 0 {
+            out.push(',');
+        }
+        let seg = f % segments.max(1);
+        out.push_str(&format!(
+            r#""flag-{f}": {{"variants": {{"on": true, "off": false}}, "enabled": true,
+                "off_variant": "off", "metadata": {{"owner": "team-{seg}"}},
+                "rules": [
+                  {{"id": "seg", "conditions": [{{"in_segment": "seg-{seg}"}}], "serve": {{"variant": "on"}}}},
+                  {{"conditions": [{{"attribute": "app_version", "op": "semver_gte", "values": ["1.{f}.0"]}}],
+                    "serve": {{"rollout": {{"split": [{{"variant": "on", "weight": 10}}, {{"variant": "off", "weight": 90}}]}}}}}}],
+                "fallthrough": {{"variant": "off"}}}}"#
+        ));
+    }
+    out.push_str("}}");
+    out
+}
