@@ -1,1 +1,58 @@
-//! C ABI (being written).
+//! The C ABI of flagcore: `include/flagcore.h`, generated from this crate by cbindgen.
+//!
+//! The conventions (ownership, NULL, out-parameters, strings, threads) are in `README.md`.
+//! Every `extern "C"` function runs its body inside the panic boundary of [`panic`], so no
+//! panic crosses into C; arguments are checked (NULL, UTF-8, lengths) and reported as
+//! [`fc_result`] codes, never crashes. Evaluation converts the caller's context on the
+//! stack and does not allocate.
+
+#![deny(missing_docs)]
+
+mod buffer;
+mod context;
+mod details;
+mod error;
+mod lists;
+mod panic;
+mod ptr;
+mod snapshot;
+mod store;
+
+use std::ffi::c_char;
+
+pub use context::{fc_attribute, fc_context, fc_value_kind, FC_MAX_ATTRIBUTES};
+pub use details::{fc_details, fc_error_code, fc_error_code_name, fc_reason, fc_reason_name};
+pub use error::{
+    fc_last_error_length, fc_last_error_message, fc_last_error_validation,
+    fc_last_error_validation_len, fc_result, fc_result_code, fc_validation_error,
+};
+pub use lists::{
+    fc_kill, fc_kills, fc_kills_free, fc_kills_get, fc_kills_len, fc_metric, fc_metrics,
+    fc_metrics_free, fc_metrics_get, fc_metrics_len, fc_store_kills, fc_store_take_metrics,
+};
+pub use ptr::fc_str;
+pub use snapshot::{
+    fc_metadata_entry, fc_metadata_kind, fc_snapshot, fc_snapshot_bool, fc_snapshot_flag_metadata,
+    fc_snapshot_flag_metadata_len, fc_snapshot_float, fc_snapshot_free, fc_snapshot_int,
+    fc_snapshot_json, fc_snapshot_string, fc_snapshot_version,
+};
+pub use store::{
+    fc_store, fc_store_bool, fc_store_float, fc_store_free, fc_store_int, fc_store_json,
+    fc_store_kill, fc_store_new, fc_store_new_from_bytes, fc_store_new_from_file,
+    fc_store_revive, fc_store_set_metrics_enabled, fc_store_snapshot, fc_store_string,
+    fc_store_update, fc_store_update_file, fc_store_version,
+};
+
+/// The library's version (`"0.1.0"`), a static NUL-terminated string.
+#[no_mangle]
+pub extern "C" fn fc_version() -> *const c_char {
+    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    VERSION.as_ptr().cast()
+}
+
+// A snapshot view may be used and freed on any thread, and a store shared between threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<flagcore::Snapshot>();
+    send_sync::<flagcore::Store>();
+};
