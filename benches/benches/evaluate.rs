@@ -1,5 +1,9 @@
 //! Evaluation cost per flag shape, through the store by name and through a snapshot view.
 
+// A bench with a broken fixture should stop at once; criterion's macros generate
+// undocumented items.
+#![allow(clippy::expect_used, missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -19,20 +23,35 @@ fn evaluate(c: &mut Criterion) {
         ("beta_opt_in", Value::Bool(true)),
         ("country", Value::from("c999")),
         ("account_id", Value::from("acct-1027")),
-        ("user_agent", Value::from("Mozilla/5.0 (Linux; Android 14) Mobile")),
+        (
+            "user_agent",
+            Value::from("Mozilla/5.0 (Linux; Android 14) Mobile"),
+        ),
         ("app_version", Value::from("2.5.1")),
     ];
     let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);
     let mut group = c.benchmark_group("evaluate");
 
-    for flag in ["static", "killed", "targets", "three-rules", "long-in", "matches", "semver", "chain-3"] {
+    for flag in [
+        "static",
+        "killed",
+        "targets",
+        "three-rules",
+        "long-in",
+        "matches",
+        "semver",
+        "chain-3",
+    ] {
         group.bench_function(format!("{flag}/bool"), |b| {
             b.iter(|| store.bool(black_box(flag), black_box(&ctx), false))
         });
         group.bench_function(format!("{flag}/bool_details"), |b| {
             b.iter(|| {
                 let view = store.snapshot();
-                black_box(view.bool_details(black_box(flag), black_box(&ctx), false).reason)
+                black_box(
+                    view.bool_details(black_box(flag), black_box(&ctx), false)
+                        .reason,
+                )
             })
         });
     }
@@ -45,7 +64,9 @@ fn evaluate(c: &mut Criterion) {
     });
     let default = serde_json::Value::Null;
     group.bench_function("static-json/json/held-snapshot", |b| {
-        b.iter(|| black_box(view.json(black_box("static-json"), black_box(&ctx), &default)).is_object())
+        b.iter(|| {
+            black_box(view.json(black_box("static-json"), black_box(&ctx), &default)).is_object()
+        })
     });
     group.bench_function("three-rules/bool/held-snapshot", |b| {
         b.iter(|| view.bool(black_box("three-rules"), black_box(&ctx), false))

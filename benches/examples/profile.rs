@@ -19,7 +19,10 @@ fn main() {
         ("beta_opt_in", Value::Bool(true)),
         ("country", Value::from("c999")),
         ("account_id", Value::from("acct-1027")),
-        ("user_agent", Value::from("Mozilla/5.0 (Linux; Android 14) Mobile")),
+        (
+            "user_agent",
+            Value::from("Mozilla/5.0 (Linux; Android 14) Mobile"),
+        ),
         ("app_version", Value::from("2.5.1")),
     ];
     let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);

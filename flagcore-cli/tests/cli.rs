@@ -1,5 +1,8 @@
 //! The `flagcore` binary end to end: outputs, exit codes, and in-place edits.
 
+// A test fails loudly on the first surprise; that is what unwrap is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -41,6 +41,7 @@
 mod error;
 mod eval;
 mod kill;
+mod limits;
 mod metrics;
 mod plan;
 mod snapshot;
@@ -54,6 +55,7 @@ pub use eval::details::{Details, ErrorCode, Reason};
 pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
 pub use kill::Kill;
+pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use snapshot::json::{Json, Number};
 pub use snapshot::{MetadataValue, ValueKind};
@@ -69,5 +71,5 @@ pub use store::Store;
 ///            "flags.f.off_variant: unknown variant `of`; flag `f` has: on");
 /// ```
 pub fn validate(bytes: &[u8]) -> Result<u64, InvalidSnapshot> {
-    validate::validate_document(bytes).map(|document| document.version)
+    validate::validate_document(bytes, &Limits::default()).map(|document| document.version)
 }

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::kill::Kill;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::plan::Plan;
 use crate::validate::validate_document;
@@ -38,6 +39,7 @@ use crate::validate::validate_document;
 /// # Ok::<(), flagcore::Error>(())
 /// ```
 pub struct Store {
+    limits: Limits,
     current: ArcSwap<Plan>,
     writer: Mutex<WriterState>,
 }
@@ -71,7 +73,13 @@ impl Store {
     /// An empty store: every evaluation serves the caller's default with
     /// `PROVIDER_NOT_READY` until the first [`update`](Store::update).
     pub fn new() -> Store {
+        Store::with_limits(Limits::default())
+    }
+
+    /// An empty store that refuses snapshots beyond `limits`.
+    pub fn with_limits(limits: Limits) -> Store {
         Store {
+            limits,
             current: ArcSwap::from_pointee(Plan::not_ready()),
             writer: Mutex::new(WriterState::default()),
         }
@@ -101,7 +109,7 @@ impl Store {
     /// version. On any error the serving snapshot stays, and the error says why: every
     /// validation problem, or a stale `version` (not newer than the serving one).
     pub fn update(&self, bytes: &[u8]) -> Result<u64, Error> {
-        let document = validate_document(bytes)?;
+        let document = validate_document(bytes, &self.limits)?;
         let plan = Plan::compile(document);
         let mut state = self.lock();
         let current = self.current.load();

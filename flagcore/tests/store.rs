@@ -1,6 +1,9 @@
 //! Store behaviour: updates, kills that survive reloads, metrics across swaps, and
 //! readers racing a writer.
 
+// A test fails loudly on the first surprise; that is what unwrap is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 

@@ -1,6 +1,9 @@
 //! Runs the shared test vectors of `tests/vectors/` (expected values computed by the
 //! independent Python reference) through the Rust API.
 
+// A test fails loudly on the first surprise; that is what unwrap is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use flagcore::{Details, EvaluationContext, Store, Value};

@@ -3,6 +3,9 @@
 //! segments, prerequisites, targets, rollouts, kills) plus long hashed `in` lists, with
 //! metrics counting on.
 
+// A test fails loudly on the first surprise; that is what unwrap is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;

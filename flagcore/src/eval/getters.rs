@@ -105,12 +105,15 @@ macro_rules! getters {
     ($($(#[$doc:meta])* $name:ident, $details:ident: $t:ty;)*) => {
         $(
             $(#[$doc])*
+            // One macro serves borrowed (`&'s str`) and plain (`bool`) types alike.
+            #[allow(clippy::needless_lifetimes)]
             #[inline]
             pub fn $name<'s>(&'s self, flag: &str, ctx: &EvaluationContext<'_>, default: $t) -> $t {
                 self.details(flag, ctx, default).value
             }
 
             /// Like the plain getter, with the reason, variant and what matched.
+            #[allow(clippy::needless_lifetimes)]
             #[inline]
             pub fn $details<'s>(
                 &'s self,

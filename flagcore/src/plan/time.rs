@@ -7,8 +7,8 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i128> {
         return None;
     }
     let year = digits(b, 0, 4)? as i64;
-    let month = digits(b, 5, 2)? as u32;
-    let day = digits(b, 8, 2)? as u32;
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
     let hour = digits(b, 11, 2)? as i64;
     let minute = digits(b, 14, 2)? as i64;
     let second = digits(b, 17, 2)? as i64;

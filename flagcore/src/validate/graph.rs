@@ -4,10 +4,11 @@
 use crate::error::{ValidationError, ValidationErrorKind as Kind};
 use crate::snapshot::{Condition, Flag, Segment};
 
-/// How deep segments may nest, and prerequisite chains may go.
-pub(crate) const MAX_DEPTH: usize = 32;
-
-pub(super) fn check_segments(segments: &[(String, Segment)], errors: &mut Vec<ValidationError>) {
+pub(super) fn check_segments(
+    segments: &[(String, Segment)],
+    max_depth: usize,
+    errors: &mut Vec<ValidationError>,
+) {
     let edges: Vec<Vec<usize>> = segments
         .iter()
         .map(|(_, segment)| {
@@ -23,16 +24,20 @@ pub(super) fn check_segments(segments: &[(String, Segment)], errors: &mut Vec<Va
         })
         .collect();
     let names: Vec<&str> = segments.iter().map(|(n, _)| n.as_str()).collect();
-    check(&edges, &names, "segments", "segment", errors);
+    check(&edges, &names, "segments", "segment", max_depth, errors);
 }
 
-pub(super) fn check_prerequisites(flags: &[(String, Flag)], errors: &mut Vec<ValidationError>) {
+pub(super) fn check_prerequisites(
+    flags: &[(String, Flag)],
+    max_depth: usize,
+    errors: &mut Vec<ValidationError>,
+) {
     let edges: Vec<Vec<usize>> = flags
         .iter()
         .map(|(_, flag)| flag.prerequisites.iter().map(|(f, _)| *f).collect())
         .collect();
     let names: Vec<&str> = flags.iter().map(|(n, _)| n.as_str()).collect();
-    check(&edges, &names, "flags", "prerequisite", errors);
+    check(&edges, &names, "flags", "prerequisite", max_depth, errors);
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -43,12 +48,13 @@ enum Mark {
 }
 
 /// Depth-first search without recursion (a hostile document may chain thousands of nodes):
-/// reports each cycle once and every node whose chain is deeper than [`MAX_DEPTH`].
+/// reports each cycle once, and the node where a chain first gets deeper than `max_depth`.
 fn check(
     edges: &[Vec<usize>],
     names: &[&str],
     section: &str,
     what: &str,
+    max_depth: usize,
     errors: &mut Vec<ValidationError>,
 ) {
     let mut mark = vec![Mark::New; edges.len()];
@@ -90,11 +96,11 @@ fn check(
                     .max()
                     .unwrap_or(0);
                 depth[node] = deepest + 1;
-                if depth[node] == MAX_DEPTH + 1 {
+                if depth[node] == max_depth + 1 {
                     errors.push(ValidationError::new(
                         Kind::Limit,
                         &format!("{section}.{}", names[node]),
-                        format!("{what} chain deeper than the limit of {MAX_DEPTH}"),
+                        format!("{what} chain deeper than the limit of {max_depth} (max_reference_depth)"),
                     ));
                 }
             }

@@ -9,6 +9,7 @@ mod operands;
 use std::collections::HashMap;
 
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
+use crate::limits::Limits;
 use crate::snapshot::json::{Json, Number};
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Rule, Segment, Serve, ValueKind};
 
@@ -17,11 +18,44 @@ pub(crate) const UNITS_PER_PERCENT: u32 = 1000;
 const TOTAL_UNITS: u32 = 100 * UNITS_PER_PERCENT;
 
 /// Parses and validates a snapshot document.
-pub(crate) fn validate_document(bytes: &[u8]) -> Result<Document, InvalidSnapshot> {
-    let json = Json::parse(bytes).map_err(|e| InvalidSnapshot {
-        errors: vec![ValidationError::new(Kind::Syntax, "", e.to_string())],
+pub(crate) fn validate_document(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Document, InvalidSnapshot> {
+    let refuse = |kind, message: String| InvalidSnapshot {
+        errors: vec![ValidationError::new(kind, "", message)],
+    };
+    if bytes.len() > limits.max_document_bytes {
+        return Err(refuse(
+            Kind::Limit,
+            format!(
+                "the document is {} bytes, above the limit of {} (max_document_bytes)",
+                bytes.len(),
+                limits.max_document_bytes
+            ),
+        ));
+    }
+    let json = Json::parse(bytes).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            refuse(Kind::Limit, format!("JSON nested too deeply: {e}"))
+        } else {
+            refuse(Kind::Syntax, e.to_string())
+        }
     })?;
-    let mut validator = Validator::default();
+    let depth = json_depth(&json);
+    if depth > limits.max_json_depth {
+        return Err(refuse(
+            Kind::Limit,
+            format!(
+                "JSON nesting is {depth} levels deep, above the limit of {} (max_json_depth)",
+                limits.max_json_depth
+            ),
+        ));
+    }
+    let mut validator = Validator {
+        limits: *limits,
+        ..Validator::default()
+    };
     let snapshot = validator.document(&json);
     match snapshot {
         Some(snapshot) if validator.errors.is_empty() => Ok(snapshot),
@@ -56,6 +90,7 @@ struct FlagHeader<'d> {
 
 #[derive(Default)]
 struct Validator<'d> {
+    limits: Limits,
     errors: Vec<ValidationError>,
     segments: HashMap<&'d str, usize>,
     flags: HashMap<&'d str, FlagHeader<'d>>,
@@ -115,11 +150,24 @@ impl<'d> Validator<'d> {
             return &[];
         };
         for (i, (key, _)) in members.iter().enumerate() {
-            if members[..i].iter().any(|(k, _)| k == key) {
+            if key.len() > self.limits.max_string_bytes {
+                self.too_long(&join(path, "<key>"), key.len());
+            } else if members[..i].iter().any(|(k, _)| k == key) {
                 self.duplicate_key(path, key);
             }
         }
         members
+    }
+
+    fn count(&mut self, members: &[(String, Json)], path: &str, limit: usize, name: &str) {
+        if members.len() > limit {
+            let len = members.len();
+            self.error(
+                Kind::Limit,
+                path,
+                format!("{len} {path}, above the limit of {limit} ({name})"),
+            );
+        }
     }
 
     fn duplicate_key(&mut self, path: &str, key: &str) {
@@ -144,6 +192,10 @@ impl<'d> Validator<'d> {
 
     fn string(&mut self, value: &'d Json, path: &str) -> Option<&'d str> {
         match value {
+            Json::String(s) if s.len() > self.limits.max_string_bytes => {
+                self.too_long(path, s.len());
+                None
+            }
             Json::String(s) => Some(s),
             other => {
                 self.wrong_type(path, "a string", other);
@@ -152,8 +204,26 @@ impl<'d> Validator<'d> {
         }
     }
 
+    fn too_long(&mut self, path: &str, len: usize) {
+        let limit = self.limits.max_string_bytes;
+        self.error(
+            Kind::Limit,
+            path,
+            format!("a string of {len} bytes, above the limit of {limit} (max_string_bytes)"),
+        );
+    }
+
     fn array(&mut self, value: &'d Json, path: &str) -> &'d [Json] {
         match value {
+            Json::Array(items) if items.len() > self.limits.max_list_length => {
+                let (len, limit) = (items.len(), self.limits.max_list_length);
+                self.error(
+                    Kind::Limit,
+                    path,
+                    format!("a list of {len} items, above the limit of {limit} (max_list_length)"),
+                );
+                &[]
+            }
             Json::Array(items) => items,
             other => {
                 self.wrong_type(path, "an array", other);
@@ -229,6 +299,16 @@ impl<'d> Validator<'d> {
             .required(&fields, "", "flags")
             .map_or(&[][..], |f| self.map(f, "flags"));
 
+        self.count(
+            segment_members,
+            "segments",
+            self.limits.max_segments,
+            "max_segments",
+        );
+        self.count(flag_members, "flags", self.limits.max_flags, "max_flags");
+        if !self.errors.is_empty() {
+            return None;
+        }
         // Pass one: names, so that references may point forwards.
         for (i, (name, _)) in segment_members.iter().enumerate() {
             self.segments.entry(name).or_insert(i);
@@ -260,8 +340,9 @@ impl<'d> Validator<'d> {
         if !self.errors.is_empty() {
             return None;
         }
-        graph::check_segments(&segments, &mut self.errors);
-        graph::check_prerequisites(&flags, &mut self.errors);
+        let depth = self.limits.max_reference_depth;
+        graph::check_segments(&segments, depth, &mut self.errors);
+        graph::check_prerequisites(&flags, depth, &mut self.errors);
         Some(Document {
             version: version?,
             segments,
@@ -751,6 +832,21 @@ impl<'d> Validator<'d> {
             to,
         })
     }
+}
+
+/// The nesting depth of a tree, without recursion.
+fn json_depth(json: &Json) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(json, 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match node {
+            Json::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            Json::Object(members) => stack.extend(members.iter().map(|(_, v)| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// A value for a message: short ones in full, others by type.

@@ -9,10 +9,6 @@ use crate::plan::time::parse_rfc3339;
 use crate::snapshot::json::{Json, Number};
 use crate::snapshot::{Condition, Operands, Operator, Scalar};
 
-/// The compiled size limit of one `matches` regex, so a snapshot cannot make evaluation
-/// memory- or time-hungry.
-pub(crate) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-
 impl<'d> Validator<'d> {
     pub(super) fn clause(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
         let fields = self.object(value, path, &["attribute", "op", "values"])?;
@@ -93,7 +89,7 @@ impl<'d> Validator<'d> {
             Operator::Matches => Operands::Regexes(self.each(items, path, |v, item, p| {
                 let pattern = v.string(item, p)?;
                 let compiled = RegexBuilder::new(pattern)
-                    .size_limit(REGEX_SIZE_LIMIT)
+                    .size_limit(v.limits.max_regex_bytes)
                     .build();
                 match compiled {
                     Ok(regex) => Some(regex),
