@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flagcore::{EvaluationContext, Store, Value};
+use flagcore::{EvaluationContext, FlagHandle, Store, Value};
 use flagcore_benches::shapes_snapshot;
 
 fn store() -> Store {
@@ -67,6 +67,17 @@ fn evaluate(c: &mut Criterion) {
         b.iter(|| {
             black_box(view.json(black_box("static-json"), black_box(&ctx), &default)).is_object()
         })
+    });
+    static STATIC: FlagHandle = FlagHandle::new("static");
+    static KILLED: FlagHandle = FlagHandle::new("killed");
+    group.bench_function("static/bool/handle-held-snapshot", |b| {
+        b.iter(|| view.bool(black_box(&STATIC), black_box(&ctx), false))
+    });
+    group.bench_function("killed/bool/handle-held-snapshot", |b| {
+        b.iter(|| view.bool(black_box(&KILLED), black_box(&ctx), false))
+    });
+    group.bench_function("static/bool/handle", |b| {
+        b.iter(|| store.bool(black_box(&STATIC), black_box(&ctx), false))
     });
     group.bench_function("three-rules/bool/held-snapshot", |b| {
         b.iter(|| view.bool(black_box("three-rules"), black_box(&ctx), false))

@@ -54,6 +54,7 @@ pub use eval::context::{EvaluationContext, Value};
 pub use eval::details::{Details, ErrorCode, Reason};
 pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
+pub use eval::handle::{FlagHandle, FlagKey};
 pub use kill::Kill;
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};

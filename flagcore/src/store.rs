@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
+use crate::eval::handle::FlagKey;
 use crate::kill::Kill;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
@@ -158,19 +159,19 @@ impl Store {
 
     /// The value of boolean flag `flag` for `ctx`, or `default`.
     #[inline]
-    pub fn bool(&self, flag: &str, ctx: &EvaluationContext<'_>, default: bool) -> bool {
+    pub fn bool(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: bool) -> bool {
         self.snapshot().bool(flag, ctx, default)
     }
 
     /// The value of integer flag `flag` for `ctx`, or `default`.
     #[inline]
-    pub fn int(&self, flag: &str, ctx: &EvaluationContext<'_>, default: i64) -> i64 {
+    pub fn int(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: i64) -> i64 {
         self.snapshot().int(flag, ctx, default)
     }
 
     /// The value of number flag `flag` for `ctx`, or `default`.
     #[inline]
-    pub fn float(&self, flag: &str, ctx: &EvaluationContext<'_>, default: f64) -> f64 {
+    pub fn float(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: f64) -> f64 {
         self.snapshot().float(flag, ctx, default)
     }
 

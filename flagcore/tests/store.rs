@@ -132,3 +132,29 @@ fn readers_see_exactly_one_version_while_a_writer_swaps() {
     assert!(evaluations > 0);
     assert_eq!(store.version(), Some(2000));
 }
+
+#[test]
+fn a_flag_handle_follows_its_flag_across_updates() {
+    static B: flagcore::FlagHandle = flagcore::FlagHandle::new("b");
+    let store = Store::from_bytes(&snapshot(1, true)).unwrap();
+    assert_eq!(store.int(&B, &CTX, -1), 1);
+    assert_eq!(store.int(&B, &CTX, -1), 1);
+    // A snapshot where `b` moves to another index, then one without it.
+    store
+        .update(
+            br#"{"version": 2, "flags": {"z": {"variants": {"v": 9}, "enabled": true,
+                "off_variant": "v", "fallthrough": {"variant": "v"}},
+                "b": {"variants": {"v": 2}, "enabled": true, "off_variant": "v",
+                "fallthrough": {"variant": "v"}}}}"#,
+        )
+        .unwrap();
+    assert_eq!(store.int(&B, &CTX, -1), 2);
+    store.update(br#"{"version": 3, "flags": {}}"#).unwrap();
+    let view = store.snapshot();
+    assert_eq!(
+        view.int_details(&B, &CTX, -1)
+            .error_code
+            .map(|c| c.as_str()),
+        Some("FLAG_NOT_FOUND")
+    );
+}

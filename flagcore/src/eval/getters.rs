@@ -7,6 +7,7 @@ use arc_swap::Guard;
 
 use super::context::EvaluationContext;
 use super::details::{Details, ErrorCode, Outcome};
+use super::handle::FlagKey;
 use super::{NoTrace, Trace};
 use crate::plan::{FlagPlan, Plan, Values};
 use crate::snapshot::{MetadataValue, ValueKind};
@@ -108,7 +109,7 @@ macro_rules! getters {
             // One macro serves borrowed (`&'s str`) and plain (`bool`) types alike.
             #[allow(clippy::needless_lifetimes)]
             #[inline]
-            pub fn $name<'s>(&'s self, flag: &str, ctx: &EvaluationContext<'_>, default: $t) -> $t {
+            pub fn $name<'s>(&'s self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: $t) -> $t {
                 self.details(flag, ctx, default).value
             }
 
@@ -117,7 +118,7 @@ macro_rules! getters {
             #[inline]
             pub fn $details<'s>(
                 &'s self,
-                flag: &str,
+                flag: impl FlagKey,
                 ctx: &EvaluationContext<'_>,
                 default: $t,
             ) -> Details<'s, $t> {
@@ -190,7 +191,7 @@ impl Snapshot {
     #[inline]
     fn details<'s, T: Extract<'s>>(
         &'s self,
-        flag: &str,
+        flag: impl FlagKey,
         ctx: &EvaluationContext<'_>,
         default: T,
     ) -> Details<'s, T> {
@@ -199,13 +200,18 @@ impl Snapshot {
 
     pub(crate) fn details_traced<'s, T: Extract<'s>, R: Trace>(
         &'s self,
-        flag: &str,
+        flag: impl FlagKey,
         ctx: &EvaluationContext<'_>,
         default: T,
         trace: &mut R,
     ) -> Details<'s, T> {
         let plan: &'s Plan = &self.plan;
-        let (found, outcome) = resolve(plan, flag, ctx, T::accepts, trace);
+        let index = if plan.ready {
+            flag.index_in(self)
+        } else {
+            None
+        };
+        let (found, outcome) = resolve(plan, index, ctx, T::accepts, trace);
         let served = found.zip(outcome.variant).and_then(|(f, v)| {
             let value = T::extract(&f.values, v as usize)?;
             Some((f, v, value))
@@ -242,7 +248,7 @@ impl Snapshot {
 #[inline]
 fn resolve<'s, R: Trace>(
     plan: &'s Plan,
-    name: &str,
+    index: Option<u32>,
     ctx: &EvaluationContext<'_>,
     accepts: fn(ValueKind) -> bool,
     trace: &mut R,
@@ -250,7 +256,7 @@ fn resolve<'s, R: Trace>(
     if !plan.ready {
         return (None, Outcome::error(ErrorCode::ProviderNotReady));
     }
-    let Some(&index) = plan.index.get(name) else {
+    let Some(index) = index else {
         return (None, Outcome::error(ErrorCode::FlagNotFound));
     };
     let flag = &plan.flags[index as usize];

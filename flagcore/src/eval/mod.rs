@@ -6,6 +6,7 @@ pub(crate) mod context;
 pub(crate) mod details;
 pub(crate) mod explain;
 pub(crate) mod getters;
+pub(crate) mod handle;
 
 use std::sync::atomic::Ordering;
 

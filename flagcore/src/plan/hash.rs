@@ -1,42 +1,63 @@
-//! String-keyed lookups for the hot path: xxh3 hashing, and a plain scan for short lists
-//! (a handful of string comparisons beats hashing the probe).
+//! String-keyed lookups for the hot path: a word-at-a-time hash for names, and a plain scan
+//! for short lists (a handful of string comparisons beats hashing the probe).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
 /// Lists up to this long are scanned instead of hashed.
 const SCAN_LIMIT: usize = 8;
 
-/// Builds [`Xxh3Hasher`]s.
+/// Builds [`WordHasher`]s.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Xxh3Build;
+pub(crate) struct WordBuild;
 
-impl BuildHasher for Xxh3Build {
-    type Hasher = Xxh3Hasher;
+impl BuildHasher for WordBuild {
+    type Hasher = WordHasher;
 
-    fn build_hasher(&self) -> Xxh3Hasher {
-        Xxh3Hasher(0)
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(0)
     }
 }
 
-/// A `Hasher` over xxh3, which is already a dependency and fast on short keys.
+/// Hashes 8 bytes per multiply. Flag names and targeting keys are short, so this beats a
+/// general-purpose hash severalfold; the keys in a table come from the snapshot, so
+/// collision flooding is not a concern.
 #[derive(Debug)]
-pub(crate) struct Xxh3Hasher(u64);
+pub(crate) struct WordHasher(u64);
 
-impl Hasher for Xxh3Hasher {
+const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl WordHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(MULTIPLIER);
+    }
+}
+
+impl Hasher for WordHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        self.0 = xxh3_64_with_seed(bytes, self.0);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
     }
 
+    #[inline]
     fn write_u8(&mut self, byte: u8) {
-        // `str` hashing ends with a 0xff marker byte; folding it in cheaply is enough.
-        self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        self.mix(u64::from(byte));
     }
 
+    #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // hashbrown takes its control bits from the top of the hash: fold the low bits in.
+        self.0 ^ (self.0 >> 31)
     }
 }
 
@@ -44,7 +65,7 @@ impl Hasher for Xxh3Hasher {
 #[derive(Debug)]
 pub(crate) enum StrMap<V> {
     Scan(Box<[(Box<str>, V)]>),
-    Hash(HashMap<Box<str>, V, Xxh3Build>),
+    Hash(HashMap<Box<str>, V, WordBuild>),
 }
 
 impl<V> StrMap<V> {
@@ -53,7 +74,7 @@ impl<V> StrMap<V> {
         if entries.len() <= SCAN_LIMIT {
             return StrMap::Scan(entries.into_boxed_slice());
         }
-        let mut map = HashMap::with_capacity_and_hasher(entries.len(), Xxh3Build);
+        let mut map = HashMap::with_capacity_and_hasher(entries.len(), WordBuild);
         for (key, value) in entries {
             map.entry(key).or_insert(value);
         }

@@ -8,20 +8,22 @@ pub(crate) mod semver;
 pub(crate) mod time;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::eval::bucket::seed;
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
-use hash::{StrMap, Xxh3Build};
+use hash::{StrMap, WordBuild};
 use op::Test;
 
 /// An immutable compiled snapshot; only the kill bits and counters change after compile.
 #[derive(Debug)]
 pub(crate) struct Plan {
+    /// Distinguishes plans for [`FlagHandle`](crate::FlagHandle) caches.
+    pub id: u64,
     pub version: u64,
     /// False for the placeholder a store serves before its first snapshot.
     pub ready: bool,
-    pub index: HashMap<Box<str>, u32, Xxh3Build>,
+    pub index: HashMap<Box<str>, u32, WordBuild>,
     pub flags: Box<[FlagPlan]>,
     pub segments: Box<[SegmentPlan]>,
     /// Runtime kills, one per flag, set by the store before and after publication.
@@ -135,6 +137,7 @@ impl Plan {
     /// The placeholder served before a store's first snapshot.
     pub(crate) fn not_ready() -> Plan {
         Plan {
+            id: next_id(),
             version: 0,
             ready: false,
             index: HashMap::default(),
@@ -174,11 +177,12 @@ impl Plan {
             counter_base += compiled.variant_names.len() as u32 + 1;
             flags.push(compiled);
         }
-        let mut index = HashMap::with_capacity_and_hasher(flags.len(), Xxh3Build);
+        let mut index = HashMap::with_capacity_and_hasher(flags.len(), WordBuild);
         for (i, flag) in flags.iter().enumerate() {
             index.insert(flag.name.clone(), i as u32);
         }
         Plan {
+            id: next_id(),
             version: document.version,
             ready: true,
             index,
@@ -189,6 +193,12 @@ impl Plan {
             count_evaluations: AtomicBool::new(true),
         }
     }
+}
+
+/// A process-wide unique plan id.
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn key_set(keys: Vec<String>) -> StrMap<()> {

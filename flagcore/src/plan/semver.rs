@@ -38,36 +38,35 @@ impl OwnedVersion {
 
 impl<'a> Version<'a> {
     /// Parses `MAJOR.MINOR.PATCH[-PRE][+BUILD]`; `None` when it is not valid SemVer 2.0.0.
+    /// One pass over the bytes: this runs on every evaluation of a `semver_*` clause.
     pub(crate) fn parse(text: &'a str) -> Option<Version<'a>> {
-        let (core_and_pre, build) = match text.split_once('+') {
-            Some((head, build)) => (head, Some(build)),
-            None => (text, None),
-        };
-        if let Some(build) = build {
-            if !build.split('.').all(is_identifier) {
+        let b = text.as_bytes();
+        let mut at = 0;
+        let major = numeric(b, &mut at)?;
+        expect(b, &mut at, b'.')?;
+        let minor = numeric(b, &mut at)?;
+        expect(b, &mut at, b'.')?;
+        let patch = numeric(b, &mut at)?;
+        let mut pre = "";
+        if b.get(at) == Some(&b'-') {
+            let start = at + 1;
+            let end = b[start..]
+                .iter()
+                .position(|&c| c == b'+')
+                .map_or(b.len(), |p| start + p);
+            if !identifiers(&b[start..end], true) {
                 return None;
             }
+            pre = text.get(start..end)?;
+            at = end;
         }
-        let (core, pre) = match core_and_pre.split_once('-') {
-            Some((core, pre)) => (core, pre),
-            None => (core_and_pre, ""),
-        };
-        if core_and_pre.len() != core.len() {
-            let valid_pre = pre.split('.').all(|id| {
-                is_identifier(id) && (!is_numeric(id) || id == "0" || !id.starts_with('0'))
-            });
-            if !valid_pre {
+        if b.get(at) == Some(&b'+') {
+            if !identifiers(&b[at + 1..], false) {
                 return None;
             }
+            at = b.len();
         }
-        let mut parts = core.split('.');
-        let major = numeric_part(parts.next()?)?;
-        let minor = numeric_part(parts.next()?)?;
-        let patch = numeric_part(parts.next()?)?;
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Version {
+        (at == b.len()).then_some(Version {
             major,
             minor,
             patch,
@@ -92,19 +91,34 @@ impl<'a> Version<'a> {
     }
 }
 
-fn is_identifier(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+fn expect(b: &[u8], at: &mut usize, byte: u8) -> Option<()> {
+    (b.get(*at) == Some(&byte)).then(|| *at += 1)
+}
+
+/// A numeric part: digits without a leading zero, fitting in `u64`.
+fn numeric(b: &[u8], at: &mut usize) -> Option<u64> {
+    let start = *at;
+    let mut value: u64 = 0;
+    while let Some(&c) = b.get(*at).filter(|c| c.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        *at += 1;
+    }
+    let len = *at - start;
+    (len == 1 || (len > 1 && b[start] != b'0')).then_some(value)
+}
+
+/// Dot-separated, non-empty `[0-9A-Za-z-]` identifiers; pre-release numeric ones may not
+/// have leading zeros.
+fn identifiers(b: &[u8], pre_release: bool) -> bool {
+    b.split(|&c| c == b'.').all(|id| {
+        let valid = !id.is_empty() && id.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+        let leading_zero = id.len() > 1 && id[0] == b'0' && id.iter().all(u8::is_ascii_digit);
+        valid && !(pre_release && leading_zero)
+    })
 }
 
 fn is_numeric(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn numeric_part(part: &str) -> Option<u64> {
-    if !is_numeric(part) || (part.len() > 1 && part.starts_with('0')) {
-        return None;
-    }
-    part.parse().ok()
 }
 
 fn compare_pre(a: &str, b: &str) -> Ordering {

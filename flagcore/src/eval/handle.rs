@@ -1,0 +1,125 @@
+//! Pre-resolved flags: a [`FlagHandle`] remembers where its flag sits in the serving plan,
+//! so a hot call site skips the name lookup.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::getters::Snapshot;
+
+/// A flag name with its position in the last snapshot it was used with. Create one per
+/// call site (a `static` or a field) and pass `&handle` wherever a getter takes a flag name.
+/// After a snapshot update the first evaluation looks the name up again and remembers the
+/// new position; the answer is always the one the name would give.
+///
+/// ```
+/// use flagcore::{EvaluationContext, FlagHandle, Store};
+///
+/// static SEARCH_V2: FlagHandle = FlagHandle::new("search-v2");
+///
+/// let store = Store::from_bytes(br#"{"version": 1, "flags": {"search-v2": {
+///     "variants": {"on": true, "off": false}, "enabled": true,
+///     "off_variant": "off", "fallthrough": {"variant": "on"}}}}"#)?;
+/// let snapshot = store.snapshot();
+/// assert!(snapshot.bool(&SEARCH_V2, &EvaluationContext::new("u"), false));
+/// # Ok::<(), flagcore::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FlagHandle {
+    name: &'static str,
+    /// Plan id in the high 40 bits, flag index + 1 in the low 24 (0 = not found).
+    cached: AtomicU64,
+}
+
+impl FlagHandle {
+    /// A handle for the flag named `name`.
+    pub const fn new(name: &'static str) -> FlagHandle {
+        FlagHandle {
+            name,
+            cached: AtomicU64::new(0),
+        }
+    }
+
+    /// The flag's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+
+/// Something that names a flag: a `&str`, or a [`FlagHandle`] that also remembers where
+/// the flag is. Sealed: implemented by flagcore only.
+pub trait FlagKey: sealed::Sealed {
+    /// The flag's name.
+    fn flag_name(&self) -> &str;
+
+    #[doc(hidden)]
+    fn index_in(&self, snapshot: &Snapshot) -> Option<u32>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for str {}
+    impl Sealed for String {}
+    impl Sealed for super::FlagHandle {}
+    impl<T: Sealed + ?Sized> Sealed for &T {}
+}
+
+impl FlagKey for str {
+    fn flag_name(&self) -> &str {
+        self
+    }
+
+    #[inline]
+    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
+        snapshot.plan().index.get(self).copied()
+    }
+}
+
+impl FlagKey for String {
+    fn flag_name(&self) -> &str {
+        self
+    }
+
+    #[inline]
+    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
+        self.as_str().index_in(snapshot)
+    }
+}
+
+impl FlagKey for FlagHandle {
+    fn flag_name(&self) -> &str {
+        self.name
+    }
+
+    #[inline]
+    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
+        let plan_id = snapshot.plan().id;
+        // Relaxed suffices: the cache is one word checked against the plan id, so a value
+        // written for another plan only costs a fresh lookup.
+        let cached = self.cached.load(Ordering::Relaxed);
+        if cached >> SLOT_BITS == plan_id {
+            let slot = (cached & SLOT_MASK) as u32;
+            return slot.checked_sub(1);
+        }
+        let index = self.name.index_in(snapshot);
+        let slot = index.map_or(0, |i| u64::from(i) + 1);
+        // Plan ids beyond 40 bits (a trillion updates) or flags beyond 2^24 go uncached.
+        if slot <= SLOT_MASK && plan_id >> (64 - SLOT_BITS) == 0 {
+            self.cached
+                .store(plan_id << SLOT_BITS | slot, Ordering::Relaxed);
+        }
+        index
+    }
+}
+
+impl<T: FlagKey + ?Sized> FlagKey for &T {
+    fn flag_name(&self) -> &str {
+        (**self).flag_name()
+    }
+
+    #[inline]
+    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
+        (**self).index_in(snapshot)
+    }
+}
