@@ -41,4 +41,12 @@ for suite in flagcore-py/scripts/test.sh flagcore-ffi/scripts/test.sh; do
     fi
 done
 
+step "fuzz smoke: each target for ${FUZZ_SECONDS:-20} s"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+scripts/fuzz-seeds.sh
+for target in loader evaluate updates; do
+    (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" 2>&1 \
+        | grep -E '^(Done|INFO: seed corpus)|ERROR|panicked' || true; exit "${PIPESTATUS[0]}")
+done
+
 printf '\nall suites passed\n'
