@@ -45,8 +45,13 @@ step "fuzz smoke: each target for ${FUZZ_SECONDS:-20} s"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 scripts/fuzz-seeds.sh
 for target in loader evaluate updates; do
-    (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}" 2>&1 \
-        | grep -E '^(Done|INFO: seed corpus)|ERROR|panicked' || true; exit "${PIPESTATUS[0]}")
+    log="$(mktemp)"
+    if ! (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}") >"$log" 2>&1; then
+        tail -n 60 "$log"
+        echo "fuzz target $target failed"
+        exit 1
+    fi
+    echo "$target: $(grep -E '^Done' "$log")"
 done
 
 printf '\nall suites passed\n'

@@ -38,9 +38,9 @@ pub use snapshot::{
 };
 pub use store::{
     fc_store, fc_store_bool, fc_store_float, fc_store_free, fc_store_int, fc_store_json,
-    fc_store_kill, fc_store_new, fc_store_new_from_bytes, fc_store_new_from_file,
-    fc_store_revive, fc_store_set_metrics_enabled, fc_store_snapshot, fc_store_string,
-    fc_store_update, fc_store_update_file, fc_store_version,
+    fc_store_kill, fc_store_new, fc_store_new_from_bytes, fc_store_new_from_file, fc_store_revive,
+    fc_store_set_metrics_enabled, fc_store_snapshot, fc_store_string, fc_store_update,
+    fc_store_update_file, fc_store_version,
 };
 
 /// The library's version (`"0.1.0"`), a static NUL-terminated string.
@@ -53,6 +53,6 @@ pub extern "C" fn fc_version() -> *const c_char {
 // A snapshot view may be used and freed on any thread, and a store shared between threads.
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
-    send_sync::<flagcore::Snapshot>();
-    send_sync::<flagcore::Store>();
+    send_sync::<flagcore_engine::Snapshot>();
+    send_sync::<flagcore_engine::Store>();
 };
