@@ -13,3 +13,11 @@ pub struct Kill {
     /// When.
     pub at: SystemTime,
 }
+
+/// Names a listener added with [`Store::add_kill_listener`](crate::Store::add_kill_listener),
+/// to remove it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KillListenerId(pub(crate) u64);
+
+/// A function told the full list of runtime kills after each change.
+pub(crate) type KillListener = std::sync::Arc<dyn Fn(&[Kill]) + Send + Sync>;

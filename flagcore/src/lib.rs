@@ -55,7 +55,7 @@ pub use eval::details::{Details, ErrorCode, Reason};
 pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
 pub use eval::handle::{FlagHandle, FlagKey};
-pub use kill::Kill;
+pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use snapshot::json::{Json, Number};

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::eval::handle::FlagKey;
-use crate::kill::Kill;
+use crate::kill::{Kill, KillListener, KillListenerId};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::plan::Plan;
@@ -54,6 +54,9 @@ struct WriterState {
     /// Counts drained from plans no longer serving.
     metrics: Metrics,
     counting_disabled: bool,
+    /// Told the kills after each change (a disk cache persists them, say).
+    kill_listeners: Vec<(u64, KillListener)>,
+    next_listener: u64,
 }
 
 impl Default for Store {
@@ -189,6 +192,7 @@ impl Store {
             },
         );
         self.set_killed(flag, true);
+        notify_kill_listeners(&state);
     }
 
     /// Lifts a runtime kill; returns whether `flag` was killed.
@@ -196,6 +200,9 @@ impl Store {
         let mut state = self.lock();
         let was_killed = state.kills.remove(flag).is_some();
         self.set_killed(flag, false);
+        if was_killed {
+            notify_kill_listeners(&state);
+        }
         was_killed
     }
 
@@ -211,6 +218,51 @@ impl Store {
             self.set_killed(&kill.flag, true);
             state.kills.insert(kill.flag.clone(), kill);
         }
+        notify_kill_listeners(&state);
+    }
+
+    /// Calls `listener` with every runtime kill in force after each [`kill`](Store::kill),
+    /// effective [`revive`](Store::revive) and [`restore_kills`](Store::restore_kills),
+    /// in the order the changes happened. This is how a disk cache keeps kills across
+    /// restarts, whoever makes them (Rust code, a binding, a kills file).
+    ///
+    /// The listener runs on the thread that made the change, while the store's writer
+    /// lock is held (so that listeners see changes in order): it must be quick and must
+    /// not call this store's writing methods (`kill`, `revive`, `update`, `kills`,
+    /// `take_metrics`, ...), which would deadlock. Evaluations are never blocked by it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let store = flagcore::Store::new();
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&seen);
+    /// let id = store.add_kill_listener(move |kills| {
+    ///     log.lock().unwrap().push(kills.iter().map(|k| k.flag.clone()).collect::<Vec<_>>());
+    /// });
+    /// store.kill("search-v2", "p99 latency");
+    /// store.revive("search-v2");
+    /// assert!(store.remove_kill_listener(id));
+    /// assert_eq!(*seen.lock().unwrap(), [vec!["search-v2".to_owned()], vec![]]);
+    /// ```
+    pub fn add_kill_listener(
+        &self,
+        listener: impl Fn(&[Kill]) + Send + Sync + 'static,
+    ) -> KillListenerId {
+        let mut state = self.lock();
+        let id = state.next_listener;
+        state.next_listener += 1;
+        state.kill_listeners.push((id, Arc::new(listener)));
+        KillListenerId(id)
+    }
+
+    /// Removes a listener added with [`add_kill_listener`](Store::add_kill_listener);
+    /// returns whether it was there.
+    pub fn remove_kill_listener(&self, id: KillListenerId) -> bool {
+        let mut state = self.lock();
+        let before = state.kill_listeners.len();
+        state.kill_listeners.retain(|(n, _)| *n != id.0);
+        state.kill_listeners.len() != before
     }
 
     /// Callers hold the writer lock, so no update can publish a plan in between.
@@ -242,6 +294,16 @@ impl Store {
         }
         metrics.drain(&self.current.load());
         metrics
+    }
+}
+
+fn notify_kill_listeners(state: &WriterState) {
+    if state.kill_listeners.is_empty() {
+        return;
+    }
+    let kills: Vec<Kill> = state.kills.values().cloned().collect();
+    for (_, listener) in &state.kill_listeners {
+        listener(&kills);
     }
 }
 

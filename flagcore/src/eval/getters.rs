@@ -198,6 +198,7 @@ impl Snapshot {
         self.details_traced(flag, ctx, default, &mut NoTrace)
     }
 
+    #[inline]
     pub(crate) fn details_traced<'s, T: Extract<'s>, R: Trace>(
         &'s self,
         flag: impl FlagKey,
@@ -260,10 +261,15 @@ fn resolve<'s, R: Trace>(
         return (None, Outcome::error(ErrorCode::FlagNotFound));
     };
     let flag = &plan.flags[index as usize];
-    let outcome = if accepts(flag.kind) {
-        plan.evaluate(index, ctx, trace)
-    } else {
+    let outcome = if !accepts(flag.kind) {
         Outcome::error(ErrorCode::TypeMismatch)
+    } else if let (Some(constant), false) = (
+        flag.constant,
+        plan.killed[index as usize].load(Ordering::Acquire),
+    ) {
+        constant
+    } else {
+        plan.evaluate(index, ctx, trace)
     };
     if plan.count_evaluations.load(Ordering::Relaxed) {
         let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::eval::bucket::seed;
+use crate::eval::details::{Outcome, Reason};
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
 use hash::{StrMap, WordBuild};
 use op::Test;
@@ -50,6 +51,10 @@ pub(crate) struct FlagPlan {
     pub fallthrough: ServePlan,
     /// No targets and no rules, so the fallthrough is all there is (reason `STATIC`).
     pub is_static: bool,
+    /// The outcome when it cannot depend on the context (an enabled flag with no
+    /// prerequisites, targets or rules, and a fixed fallthrough), so evaluation can skip
+    /// straight to it unless the flag is killed.
+    pub constant: Option<Outcome>,
     pub description: Option<Box<str>>,
     pub metadata: Box<[(Box<str>, MetadataValue)]>,
     pub counter_base: u32,
@@ -260,6 +265,12 @@ fn compile_flag(
     let is_static = targets.is_empty()
         && flag.rules.is_empty()
         && matches!(flag.fallthrough, Serve::Variant(_));
+    let constant = match flag.fallthrough {
+        Serve::Variant(v) if is_static && flag.enabled && flag.prerequisites.is_empty() => {
+            Some(Outcome::served(v as u32, Reason::Static))
+        }
+        _ => None,
+    };
     FlagPlan {
         kind: flag.kind,
         values,
@@ -284,6 +295,7 @@ fn compile_flag(
             .collect(),
         fallthrough: compile_serve(flag.fallthrough),
         is_static,
+        constant,
         description: flag.description.map(String::into_boxed_str),
         metadata: flag
             .metadata
