@@ -133,7 +133,9 @@ impl MetricsExporter {
         out.push_str("# HELP flagcore_kills_active Runtime kills in force.\n");
         out.push_str("# TYPE flagcore_kills_active gauge\n");
         let _ = writeln!(out, "flagcore_kills_active {}", kills.len());
-        out.push_str("# HELP flagcore_kill_timestamp_seconds When each runtime kill in force was made.\n");
+        out.push_str(
+            "# HELP flagcore_kill_timestamp_seconds When each runtime kill in force was made.\n",
+        );
         out.push_str("# TYPE flagcore_kill_timestamp_seconds gauge\n");
         for kill in &kills {
             let seconds = kill

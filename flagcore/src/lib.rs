@@ -35,16 +35,34 @@
 //! Evaluation order, bucketing and the snapshot format are normative and shared by the
 //! Python, C and Go bindings; `docs/semantics.md` records how flagcore reads the places
 //! where the specification leaves a choice.
+//!
+//! # Features
+//!
+//! None is on by default; each adds to the `source` module, which exists only with one of
+//! them:
+//!
+//! - `cache`: `source::DiskCache`, the last good snapshot and the runtime kills on disk
+//!   (std only);
+//! - `file`: `source::FileSource` (a snapshot file reloaded on change) and
+//!   `source::KillsFileSource` (a host's kill switches), with `notify`; implies `cache`;
+//! - `http`: `source::HttpSource`, an http(s) URL polled with `ETag`s, with `ureq`
+//!   (rustls); implies `cache`.
+//!
+//! [`MetricsExporter`] renders the evaluation counts, kills and version in the Prometheus
+//! text format, with or without sources.
 
 #![deny(missing_docs)]
 
 mod error;
 mod eval;
+mod export;
 mod kill;
 mod limits;
 mod metrics;
 mod plan;
 mod snapshot;
+#[cfg(feature = "cache")]
+pub mod source;
 mod store;
 mod validate;
 
@@ -55,6 +73,7 @@ pub use eval::details::{Details, ErrorCode, Reason};
 pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
 pub use eval::handle::{FlagHandle, FlagKey};
+pub use export::MetricsExporter;
 pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};

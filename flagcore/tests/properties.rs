@@ -100,23 +100,65 @@ fn snapshot_like() -> impl Strategy<Value = String> {
         (-200i64..200).prop_map(|i| i.to_string()),
         (-200.0f64..200.0).prop_map(|f| format!("{f}")),
         prop::sample::select(vec![
-            "\"on\"", "\"off\"", "\"key\"", "\"eq\"", "\"in_segment\"", "\"s\"", "\"f\"",
-            "\"1.2.3\"", "\"2024-01-01T00:00:00Z\"", "\"(a\"", "\"matches\"", "\"semver_gte\"",
+            "\"on\"",
+            "\"off\"",
+            "\"key\"",
+            "\"eq\"",
+            "\"in_segment\"",
+            "\"s\"",
+            "\"f\"",
+            "\"1.2.3\"",
+            "\"2024-01-01T00:00:00Z\"",
+            "\"(a\"",
+            "\"matches\"",
+            "\"semver_gte\"",
         ])
         .prop_map(str::to_owned),
     ];
     let names = prop::sample::select(vec![
-        "version", "flags", "segments", "variants", "enabled", "off_variant", "fallthrough",
-        "rules", "conditions", "serve", "variant", "rollout", "split", "weight", "attribute",
-        "op", "values", "in_segment", "not_in_segment", "in_bucket", "salt", "by", "from", "to",
-        "targets", "keys", "include", "exclude", "prerequisites", "flag", "f", "s", "on", "off",
+        "version",
+        "flags",
+        "segments",
+        "variants",
+        "enabled",
+        "off_variant",
+        "fallthrough",
+        "rules",
+        "conditions",
+        "serve",
+        "variant",
+        "rollout",
+        "split",
+        "weight",
+        "attribute",
+        "op",
+        "values",
+        "in_segment",
+        "not_in_segment",
+        "in_bucket",
+        "salt",
+        "by",
+        "from",
+        "to",
+        "targets",
+        "keys",
+        "include",
+        "exclude",
+        "prerequisites",
+        "flag",
+        "f",
+        "s",
+        "on",
+        "off",
     ]);
     leaf.prop_recursive(6, 120, 8, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
             prop::collection::vec((names.clone(), inner), 0..8).prop_map(|members| {
-                let body: Vec<String> =
-                    members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
                 format!("{{{}}}", body.join(","))
             }),
         ]
@@ -139,5 +181,8 @@ fn buckets_are_uniform() {
         .iter()
         .map(|&c| (f64::from(c) - expected).powi(2) / expected)
         .sum();
-    assert!(chi_square < 148.2, "chi-square {chi_square:.1} over 99 degrees of freedom");
+    assert!(
+        chi_square < 148.2,
+        "chi-square {chi_square:.1} over 99 degrees of freedom"
+    );
 }

@@ -30,7 +30,10 @@ unsafe impl GlobalAlloc for LiveBytes {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -49,7 +52,11 @@ fn snapshot(version: u64) -> Vec<u8> {
             )
         })
         .collect();
-    format!(r#"{{"version": {version}, "flags": {{{}}}}}"#, flags.join(",")).into_bytes()
+    format!(
+        r#"{{"version": {version}, "flags": {{{}}}}}"#,
+        flags.join(",")
+    )
+    .into_bytes()
 }
 
 const SWAPS: u64 = 5_000;
@@ -120,5 +127,8 @@ fn swaps_under_readers_are_consistent_lose_no_kill_and_free_old_snapshots() {
         live / 1024
     );
     assert!(evaluations.load(Ordering::Relaxed) > 0 && rounds > 0);
-    assert!(grown < one_snapshot, "live heap grew by {grown} bytes over {SWAPS} swaps");
+    assert!(
+        grown < one_snapshot,
+        "live heap grew by {grown} bytes over {SWAPS} swaps"
+    );
 }

@@ -111,7 +111,7 @@ impl<'a> EvaluationContext<'a> {
     pub(crate) fn named(&self, name: &str) -> Option<Value<'a>> {
         self.attributes
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| crate::plan::hash::same(n, name))
             .map(|(_, v)| *v)
     }
 }

@@ -53,33 +53,58 @@ impl Trace for NoTrace {}
 
 impl Plan {
     /// Evaluates flag `index` from step 4 of SPEC §4 on (the getters did steps 1–3).
+    #[inline]
     pub(crate) fn evaluate<T: Trace>(
         &self,
         index: u32,
         ctx: &EvaluationContext<'_>,
         trace: &mut T,
     ) -> Outcome {
-        let flag = &self.flags[index as usize];
+        Evaluator {
+            plan: self,
+            ctx,
+            trace,
+            segments_known: 0,
+            segments_in: 0,
+        }
+        .flag(index)
+    }
+}
+
+/// One evaluation in progress: the plan, the context, the tracer, and the verdicts of the
+/// first 64 segments, which rules and prerequisites often ask about more than once.
+struct Evaluator<'e, 'c, T> {
+    plan: &'e Plan,
+    ctx: &'e EvaluationContext<'c>,
+    trace: &'e mut T,
+    segments_known: u64,
+    segments_in: u64,
+}
+
+impl<T: Trace> Evaluator<'_, '_, T> {
+    fn flag(&mut self, index: u32) -> Outcome {
+        let plan = self.plan;
+        let flag = &plan.flags[index as usize];
         // Acquire pairs with the store's Release when it sets a kill, so a kill is seen by
         // the next evaluation on every thread.
-        let killed = self.killed[index as usize].load(Ordering::Acquire);
+        let killed = plan.killed[index as usize].load(Ordering::Acquire);
         if !flag.enabled || killed {
-            trace.disabled(index, killed);
+            self.trace.disabled(index, killed);
             return Outcome::served(flag.off_variant, Reason::Disabled);
         }
         for &(prerequisite, required) in flag.prerequisites.iter() {
-            trace.enter_prerequisite(prerequisite);
-            let served = self.evaluate(prerequisite, ctx, trace).variant;
-            trace.leave_prerequisite();
+            self.trace.enter_prerequisite(prerequisite);
+            let served = self.flag(prerequisite).variant;
+            self.trace.leave_prerequisite();
             let passed = served == Some(required);
-            trace.prerequisite(index, prerequisite, served, passed);
+            self.trace.prerequisite(index, prerequisite, served, passed);
             if !passed {
                 return Outcome::served(flag.off_variant, Reason::PrerequisiteFailed);
             }
         }
-        if let Some(key) = ctx.key() {
+        if let Some(key) = self.ctx.key() {
             if let Some(&(variant, target)) = flag.targets.get(key) {
-                trace.target(index, target);
+                self.trace.target(index, target);
                 let mut outcome = Outcome::served(variant, Reason::TargetingMatch);
                 outcome.target = true;
                 return outcome;
@@ -87,20 +112,18 @@ impl Plan {
         }
         for (i, rule) in flag.rules.iter().enumerate() {
             let i = i as u32;
-            if !self.all_hold(&rule.conditions, ctx, trace, i) {
+            if !self.all_hold(&rule.conditions, i) {
                 continue;
             }
             let mut outcome = match &rule.serve {
                 ServePlan::Variant(v) => Outcome::served(*v, Reason::TargetingMatch),
-                ServePlan::Rollout { by, ends } => {
-                    match attribute(ctx, by).and_then(|value| bucket_of(flag.seed, value)) {
-                        Some(b) => rollout(ends, b),
-                        None => {
-                            trace.rollout_skipped(i);
-                            continue;
-                        }
+                ServePlan::Rollout { by, ends } => match self.bucket(flag.seed, by) {
+                    Some(b) => rollout(ends, b),
+                    None => {
+                        self.trace.rollout_skipped(i);
+                        continue;
                     }
-                }
+                },
             };
             outcome.rule_index = Some(i);
             return outcome;
@@ -114,26 +137,23 @@ impl Plan {
                     Reason::Default
                 },
             ),
-            ServePlan::Rollout { by, ends } => {
-                match attribute(ctx, by).and_then(|value| bucket_of(flag.seed, value)) {
-                    Some(b) => rollout(ends, b),
-                    None => Outcome::error(ErrorCode::TargetingKeyMissing),
-                }
-            }
+            ServePlan::Rollout { by, ends } => match self.bucket(flag.seed, by) {
+                Some(b) => rollout(ends, b),
+                None => Outcome::error(ErrorCode::TargetingKeyMissing),
+            },
         }
     }
 
     #[inline]
-    fn all_hold<T: Trace>(
-        &self,
-        conditions: &[ConditionPlan],
-        ctx: &EvaluationContext<'_>,
-        trace: &mut T,
-        rule: u32,
-    ) -> bool {
+    fn bucket(&self, seed: u64, by: &Attr) -> Option<u32> {
+        attribute(self.ctx, by).and_then(|value| bucket_of(seed, value))
+    }
+
+    #[inline]
+    fn all_hold(&mut self, conditions: &[ConditionPlan], rule: u32) -> bool {
         for (j, condition) in conditions.iter().enumerate() {
-            let held = self.holds(condition, ctx, trace);
-            trace.condition(rule, j as u32, held);
+            let held = self.holds(condition);
+            self.trace.condition(rule, j as u32, held);
             if !held {
                 return false;
             }
@@ -141,38 +161,37 @@ impl Plan {
         true
     }
 
-    fn holds<T: Trace>(
-        &self,
-        condition: &ConditionPlan,
-        ctx: &EvaluationContext<'_>,
-        trace: &mut T,
-    ) -> bool {
+    fn holds(&mut self, condition: &ConditionPlan) -> bool {
         match condition {
-            ConditionPlan::InSegment(s) => self.in_segment(*s, ctx, trace),
-            ConditionPlan::NotInSegment(s) => !self.in_segment(*s, ctx, trace),
-            ConditionPlan::InBucket { seed, by, from, to } => attribute(ctx, by)
-                .and_then(|value| bucket_of(*seed, value))
+            ConditionPlan::InSegment(s) => self.in_segment(*s),
+            ConditionPlan::NotInSegment(s) => !self.in_segment(*s),
+            ConditionPlan::InBucket { seed, by, from, to } => self
+                .bucket(*seed, by)
                 .is_some_and(|b| *from <= b && b < *to),
             ConditionPlan::Clause { attr, test, .. } => {
-                attribute(ctx, attr).is_some_and(|value| test.holds(value))
+                attribute(self.ctx, attr).is_some_and(|value| test.holds(value))
             }
         }
     }
 
-    fn in_segment<T: Trace>(&self, index: u32, ctx: &EvaluationContext<'_>, trace: &mut T) -> bool {
-        let segment = &self.segments[index as usize];
-        let why = self.segment_why(segment, ctx, trace);
-        trace.segment(index, why);
-        matches!(why, SegmentWhy::Included | SegmentWhy::Rule(_))
+    fn in_segment(&mut self, index: u32) -> bool {
+        let bit = 1u64.checked_shl(index).unwrap_or(0);
+        if self.segments_known & bit != 0 {
+            return self.segments_in & bit != 0;
+        }
+        let segment = &self.plan.segments[index as usize];
+        let why = self.segment_why(segment);
+        self.trace.segment(index, why);
+        let member = matches!(why, SegmentWhy::Included | SegmentWhy::Rule(_));
+        self.segments_known |= bit;
+        if member {
+            self.segments_in |= bit;
+        }
+        member
     }
 
-    fn segment_why<T: Trace>(
-        &self,
-        segment: &crate::plan::SegmentPlan,
-        ctx: &EvaluationContext<'_>,
-        trace: &mut T,
-    ) -> SegmentWhy {
-        if let Some(key) = ctx.key() {
+    fn segment_why(&mut self, segment: &crate::plan::SegmentPlan) -> SegmentWhy {
+        if let Some(key) = self.ctx.key() {
             if segment.exclude.get(key).is_some() {
                 return SegmentWhy::Excluded;
             }
@@ -182,7 +201,7 @@ impl Plan {
         }
         // Conditions inside a segment are not traced one by one: the segment's verdict is.
         for (i, rule) in segment.rules.iter().enumerate() {
-            if rule.iter().all(|c| self.holds(c, ctx, trace)) {
+            if rule.iter().all(|c| self.holds(c)) {
                 return SegmentWhy::Rule(i as u32);
             }
         }

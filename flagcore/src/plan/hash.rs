@@ -61,6 +61,30 @@ impl Hasher for WordHasher {
     }
 }
 
+/// String equality without a `memcmp` call: names and keys are short, and a call plus
+/// its setup costs more than comparing two or three words inline.
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    match a.len() {
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        // Two overlapping words cover every byte.
+        8..=16 => {
+            let last = a.len() - 8;
+            word(a, 0) == word(b, 0) && word(a, last) == word(b, last)
+        }
+        _ => a == b,
+    }
+}
+
 /// A map from strings, scanned when short and hashed when long.
 #[derive(Debug)]
 pub(crate) enum StrMap<V> {
@@ -84,7 +108,7 @@ impl<V> StrMap<V> {
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         match self {
-            StrMap::Scan(entries) => entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
+            StrMap::Scan(entries) => entries.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
             StrMap::Hash(map) => map.get(key),
         }
     }
@@ -93,6 +117,39 @@ impl<V> StrMap<V> {
         match self {
             StrMap::Scan(entries) => entries.is_empty(),
             StrMap::Hash(map) => map.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn same_agrees_with_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "xbcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "country",
+            "beta_opt_in",
+            "app_version",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a, b), a == b, "{a:?} vs {b:?}");
+            }
         }
     }
 }

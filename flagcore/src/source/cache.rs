@@ -248,7 +248,8 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("flagcore-cache-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("flagcore-cache-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }

@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::cache::{DiskCache, KillPersistence};
 use super::status::{Outcome, Reporter, SourceError, SourceErrorKind, Status, StatusCallback};
-use super::{watch, SnapshotLoader, Wake, Worker};
+use super::{watch, SnapshotLoader, Worker};
 use crate::Store;
 
 /// How often a file is polled when the platform's watcher cannot start.

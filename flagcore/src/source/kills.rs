@@ -208,8 +208,14 @@ mod tests {
         assert_eq!(ok["a"], "r");
         for (bad, expected) in [
             (&br#"[{"flag": "a"}]"#[..], "missing field `reason`"),
-            (br#"[{"flag": "a", "reason": "r", "x": 1}]"#, "unknown field `x`"),
-            (br#"[{"flag": "", "reason": "r"}]"#, "[0].flag: empty flag name"),
+            (
+                br#"[{"flag": "a", "reason": "r", "x": 1}]"#,
+                "unknown field `x`",
+            ),
+            (
+                br#"[{"flag": "", "reason": "r"}]"#,
+                "[0].flag: empty flag name",
+            ),
             (
                 br#"[{"flag": "a", "reason": "r"}, {"flag": "a", "reason": "s"}]"#,
                 "[1].flag: `a` is listed twice",

@@ -134,6 +134,12 @@ mod worker {
             })
         }
 
+        /// Asks the thread to read now.
+        #[cfg(feature = "http")]
+        pub(crate) fn wake(&self) {
+            let _ = self.wake.send(Wake::Changed);
+        }
+
         /// Stops the thread and waits for it (at most one attempt's timeout).
         pub(crate) fn stop(&mut self) {
             let _ = self.wake.send(Wake::Stop);
@@ -193,9 +199,7 @@ mod worker {
                         version: Some(version),
                     })
                 }
-                Err(Error::Stale { offered, current }) => {
-                    Ok(Outcome::Skipped { offered, current })
-                }
+                Err(Error::Stale { offered, current }) => Ok(Outcome::Skipped { offered, current }),
                 Err(e) => Err(SourceError::from_store(&e)),
             }
         }

@@ -18,7 +18,10 @@ const MAX_DEBOUNCE_WAIT: Duration = Duration::from_secs(1);
 /// Watches `path`'s directory and sends [`Wake::Changed`] on every event that may concern
 /// the file. An error when the platform watcher cannot start (no inotify instances left,
 /// a missing directory, ...): poll instead.
-pub(crate) fn native_watcher(path: &Path, wake: Sender<Wake>) -> Result<RecommendedWatcher, String> {
+pub(crate) fn native_watcher(
+    path: &Path,
+    wake: Sender<Wake>,
+) -> Result<RecommendedWatcher, String> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
