@@ -6,11 +6,11 @@
 //! objects. The public Python API is the `flagcore` package in `python/flagcore/`,
 //! which re-exports this module; its types are written by hand in `_flagcore.pyi`.
 //!
-//! - [`store`]: the `Store` class (loading, typed getters, kills, metrics, explain).
-//! - [`context`]: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
-//! - [`details`]: the `Details` class and the reason/error-code strings.
-//! - [`convert`]: JSON values, metadata, metrics and kills as Python objects.
-//! - [`errors`]: [`flagcore::Error`] as the exceptions of `flagcore._errors`.
+//! - `store`: the `Store` class (loading, typed getters, kills, metrics, explain).
+//! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
+//! - `details`: the `Details` class and the reason/error-code strings.
+//! - `convert`: JSON values, metadata, metrics and kills as Python objects.
+//! - `errors`: [`flagcore::Error`] as the exceptions of `flagcore._errors`.
 
 mod context;
 mod convert;

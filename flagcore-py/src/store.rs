@@ -1,0 +1,335 @@
+//! The `Store` class: a [`flagcore::Store`] behind a frozen (lock-free) Python object.
+
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
+
+use crate::context::with_context;
+use crate::convert::{explanation_to_py, json_to_py, kill_to_py, metadata_to_py, metrics_to_py};
+use crate::details::Details;
+use crate::errors::to_py_err;
+
+/// Holds the serving snapshot; see the `flagcore` package docs.
+///
+/// `frozen`: Python threads share it without a borrow flag; the core store is
+/// `Send + Sync`, its readers never block and its writers lock only among themselves.
+#[pyclass(frozen, module = "flagcore", name = "Store")]
+pub(crate) struct Store {
+    inner: flagcore::Store,
+}
+
+/// The bytes of a snapshot given as `bytes` or `str` (its UTF-8), borrowed.
+fn snapshot_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        Ok(bytes.as_bytes())
+    } else if let Ok(text) = data.cast::<PyString>() {
+        Ok(text.to_str()?.as_bytes())
+    } else {
+        let type_name = data.get_type().name()?;
+        Err(PyTypeError::new_err(format!(
+            "snapshot data must be bytes or str, not {type_name}"
+        )))
+    }
+}
+
+impl Store {
+    /// Validates and swaps in a snapshot with the GIL released: other Python threads go
+    /// on evaluating the serving snapshot meanwhile. The bytes stay valid: `bytes` and
+    /// `str` are immutable and the caller holds a reference.
+    fn load(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let bytes = snapshot_bytes(data)?;
+        py.detach(|| self.inner.update(bytes))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    fn load_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        py.detach(|| self.inner.update_file(&path))
+            .map_err(|e| to_py_err(py, e))
+    }
+}
+
+#[pymethods]
+impl Store {
+    /// An empty store: every getter serves its default (`PROVIDER_NOT_READY`) until the
+    /// first `update`.
+    #[new]
+    fn new() -> Store {
+        Store {
+            inner: flagcore::Store::new(),
+        }
+    }
+
+    /// A store serving the snapshot file at `path`.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Store> {
+        let store = Store::new();
+        store.load_file(py, path)?;
+        Ok(store)
+    }
+
+    /// A store serving the snapshot in `data` (`bytes` or `str`).
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Store> {
+        let store = Store::new();
+        store.load(py, data)?;
+        Ok(store)
+    }
+
+    /// Validates `data` and swaps it in; returns the new version. On any error the
+    /// serving snapshot stays.
+    fn update(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
+        self.load(py, data)
+    }
+
+    /// Reads the file at `path` and `update`s from it.
+    fn update_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        self.load_file(py, path)
+    }
+
+    /// The serving snapshot's version, `None` before the first.
+    #[getter]
+    fn version(&self) -> Option<u64> {
+        self.inner.version()
+    }
+
+    /// The value of boolean flag `flag`, or `default`.
+    #[pyo3(name = "bool", signature = (flag, default, *, key=None, attrs=None))]
+    fn get_bool(
+        &self,
+        flag: &str,
+        default: bool,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        with_context(key, attrs, |ctx| self.inner.bool(flag, ctx, default))
+    }
+
+    /// The value of string flag `flag`, or `default` (the same object).
+    #[pyo3(name = "string", signature = (flag, default, *, key=None, attrs=None))]
+    fn get_string<'py>(
+        &self,
+        flag: &str,
+        default: &Bound<'py, PyString>,
+        key: Option<&str>,
+        attrs: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyString>> {
+        let py = default.py();
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let details = snapshot.string_details(flag, ctx, "");
+            match details.variant {
+                Some(_) => PyString::new(py, details.value),
+                None => default.clone(),
+            }
+        })
+    }
+
+    /// The value of integer flag `flag`, or `default`.
+    #[pyo3(name = "int", signature = (flag, default, *, key=None, attrs=None))]
+    fn get_int(
+        &self,
+        flag: &str,
+        default: i64,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<i64> {
+        with_context(key, attrs, |ctx| self.inner.int(flag, ctx, default))
+    }
+
+    /// The value of number flag `flag` (integer flags too), or `default`.
+    #[pyo3(name = "float", signature = (flag, default, *, key=None, attrs=None))]
+    fn get_float(
+        &self,
+        flag: &str,
+        default: f64,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<f64> {
+        with_context(key, attrs, |ctx| self.inner.float(flag, ctx, default))
+    }
+
+    /// The value of JSON flag `flag` as new Python objects, or `default` (any object,
+    /// returned as it is).
+    #[pyo3(name = "json", signature = (flag, default, *, key=None, attrs=None))]
+    fn get_json<'py>(
+        &self,
+        flag: &str,
+        default: Bound<'py, PyAny>,
+        key: Option<&str>,
+        attrs: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = default.py();
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let details = snapshot.json_details(flag, ctx, &serde_json::Value::Null);
+            match details.variant {
+                Some(_) => json_to_py(py, details.value),
+                None => Ok(default),
+            }
+        })?
+    }
+
+    /// `bool` with the details of the evaluation.
+    #[pyo3(signature = (flag, default, *, key=None, attrs=None))]
+    fn bool_details(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        default: bool,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Details> {
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let d = snapshot.bool_details(flag, ctx, default);
+            let value = PyBool::new(py, d.value).to_owned().into_any();
+            Details::new(py, &d, value)
+        })
+    }
+
+    /// `string` with the details of the evaluation.
+    #[pyo3(signature = (flag, default, *, key=None, attrs=None))]
+    fn string_details(
+        &self,
+        flag: &str,
+        default: &Bound<'_, PyString>,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Details> {
+        let py = default.py();
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let d = snapshot.string_details(flag, ctx, "");
+            let value = match d.variant {
+                Some(_) => PyString::new(py, d.value),
+                None => default.clone(),
+            };
+            Details::new(py, &d, value.into_any())
+        })
+    }
+
+    /// `int` with the details of the evaluation.
+    #[pyo3(signature = (flag, default, *, key=None, attrs=None))]
+    fn int_details(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        default: i64,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Details> {
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let d = snapshot.int_details(flag, ctx, default);
+            let value = d.value.into_pyobject(py)?.into_any();
+            Ok(Details::new(py, &d, value))
+        })?
+    }
+
+    /// `float` with the details of the evaluation.
+    #[pyo3(signature = (flag, default, *, key=None, attrs=None))]
+    fn float_details(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        default: f64,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Details> {
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let d = snapshot.float_details(flag, ctx, default);
+            let value = d.value.into_pyobject(py)?.into_any();
+            Ok(Details::new(py, &d, value))
+        })?
+    }
+
+    /// `json` with the details of the evaluation.
+    #[pyo3(signature = (flag, default, *, key=None, attrs=None))]
+    fn json_details(
+        &self,
+        flag: &str,
+        default: Bound<'_, PyAny>,
+        key: Option<&str>,
+        attrs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Details> {
+        let py = default.py();
+        with_context(key, attrs, |ctx| {
+            let snapshot = self.inner.snapshot();
+            let d = snapshot.json_details(flag, ctx, &serde_json::Value::Null);
+            let value = match d.variant {
+                Some(_) => json_to_py(py, d.value)?,
+                None => default,
+            };
+            Ok(Details::new(py, &d, value))
+        })?
+    }
+
+    /// Evaluates `flag` whatever its type and records the path the evaluation took.
+    #[pyo3(signature = (flag, *, key=None, attrs=None))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &str,
+        key: Option<&str>,
+        attrs: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        with_context(key, attrs, |ctx| {
+            explanation_to_py(py, &self.inner.snapshot().explain(flag, ctx))
+        })?
+    }
+
+    /// Kills `flag` (it serves its `off_variant`) until revived, across updates.
+    fn kill(&self, flag: &str, reason: &str) {
+        self.inner.kill(flag, reason);
+    }
+
+    /// Lifts a kill; returns whether `flag` was killed.
+    fn revive(&self, flag: &str) -> bool {
+        self.inner.revive(flag)
+    }
+
+    /// The kills in force, by flag name.
+    fn kills<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let kills = self
+            .inner
+            .kills()
+            .iter()
+            .map(|k| kill_to_py(py, k))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, kills)
+    }
+
+    /// Evaluation counts since the last call, per flag and variant; resets them.
+    fn take_metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        metrics_to_py(py, &self.inner.take_metrics())
+    }
+
+    /// Turns evaluation counting on (the default) or off.
+    fn set_metrics_enabled(&self, enabled: bool) {
+        self.inner.set_metrics_enabled(enabled);
+    }
+
+    /// A flag's `metadata`; empty when the flag has none or does not exist.
+    fn flag_metadata<'py>(&self, py: Python<'py>, flag: &str) -> PyResult<Bound<'py, PyDict>> {
+        metadata_to_py(py, self.inner.snapshot().flag_metadata(flag))
+    }
+
+    /// The names of the serving snapshot's flags, in document order.
+    fn flag_names(&self) -> Vec<String> {
+        self.inner
+            .snapshot()
+            .flag_names()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.inner.version() {
+            Some(version) => format!("<flagcore.Store version={version}>"),
+            None => "<flagcore.Store (no snapshot)>".to_owned(),
+        }
+    }
+}

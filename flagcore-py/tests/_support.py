@@ -1,0 +1,89 @@
+"""Test helpers: snapshot builders and the repository's paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VECTORS = REPO_ROOT / "tests" / "vectors"
+
+
+def bool_flag(**overrides: Any) -> dict[str, Any]:
+    """A boolean flag serving `on` to everyone, changed by `overrides`."""
+    flag: dict[str, Any] = {
+        "variants": {"on": True, "off": False},
+        "enabled": True,
+        "off_variant": "off",
+        "fallthrough": {"variant": "on"},
+    }
+    flag.update(overrides)
+    return flag
+
+
+def snapshot(
+    version: int = 1,
+    flags: dict[str, Any] | None = None,
+    segments: dict[str, Any] | None = None,
+) -> str:
+    """A snapshot document as JSON text."""
+    document: dict[str, Any] = {"version": version, "flags": flags or {}}
+    if segments is not None:
+        document["segments"] = segments
+    return json.dumps(document)
+
+
+# One flag of each type, a rollout and a flag with metadata.
+TYPED_FLAGS: dict[str, Any] = {
+    "dark-mode": bool_flag(metadata={"owner": "web", "ticket": 1234, "ratio": 0.5, "beta": True}),
+    "color": {
+        "variants": {"red": "#f00", "blue": "#00f"},
+        "enabled": True,
+        "off_variant": "red",
+        "targets": [{"variant": "red", "keys": ["rita"]}],
+        "fallthrough": {"variant": "blue"},
+    },
+    "max-items": {
+        "variants": {"few": 10, "many": 100},
+        "enabled": True,
+        "off_variant": "few",
+        "fallthrough": {"variant": "many"},
+    },
+    "ratio": {
+        "variants": {"low": 0.25, "high": 0.75},
+        "enabled": True,
+        "off_variant": "low",
+        "fallthrough": {"variant": "high"},
+    },
+    "layout": {
+        "variants": {"a": {"columns": 2, "items": ["x", None, 1.5]}, "b": [1, 2]},
+        "enabled": True,
+        "off_variant": "b",
+        "fallthrough": {"variant": "a"},
+    },
+    "canary": {
+        "variants": {"on": True, "off": False},
+        "enabled": True,
+        "off_variant": "off",
+        "rules": [
+            {
+                "id": "pro-half",
+                "conditions": [{"attribute": "plan", "op": "eq", "values": ["pro"]}],
+                "serve": {
+                    "rollout": {
+                        "split": [
+                            {"variant": "on", "weight": 50},
+                            {"variant": "off", "weight": 50},
+                        ]
+                    }
+                },
+            },
+            {
+                "conditions": [{"attribute": "age", "op": "gte", "values": [18]}],
+                "serve": {"variant": "on"},
+            },
+        ],
+        "fallthrough": {"variant": "off"},
+    },
+}
