@@ -95,3 +95,13 @@ fn messages_name_the_place_and_the_numbers() {
     let message = syntax.errors()[0].to_string();
     assert!(message.contains("line 3 column"), "{message}");
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_ignored_and_bad_utf8_is_located() {
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(SERVING);
+    assert_eq!(flagcore::validate(&with_bom), Ok(1));
+    let err = flagcore::validate(b"{\"version\": 1, \"flags\": {\"\xff\": {}}}").unwrap_err();
+    let message = err.errors()[0].to_string();
+    assert!(message.contains("line 1 column"), "{message}");
+}

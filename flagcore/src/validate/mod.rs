@@ -35,6 +35,9 @@ pub(crate) fn validate_document(
             ),
         ));
     }
+    // Editors on some systems start files with a UTF-8 byte-order mark; JSON allows a
+    // parser to ignore it.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let json = Json::parse(bytes).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
             refuse(Kind::Limit, format!("JSON nested too deeply: {e}"))
