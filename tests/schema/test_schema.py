@@ -382,7 +382,6 @@ MALFORMED = {
     "clause without values": _from_base(lambda d: set_condition(d, {"attribute": "a", "op": "eq"})),
     "clause without attribute": _from_base(lambda d: set_condition(d, {"op": "eq", "values": ["x"]})),
     "clause without op": _from_base(lambda d: set_condition(d, {"attribute": "a", "values": ["x"]})),
-    "empty values": _from_base(_set_clause(values=[])),
     "values not a list": _from_base(_set_clause(values="x")),
     "null in values": _from_base(_set_clause(values=[None])),
     "object in values": _from_base(_set_clause(values=[{"x": 1}])),

@@ -139,6 +139,9 @@ def operators():
         "op-exists": one_rule("exists", clause("beta", "exists")),
         "op-exists-key": one_rule("exists-key", clause("key", "exists")),
         "op-and": one_rule("and", clause("country", "eq", "US"), clause("age", "gte", 21)),
+        "op-in-empty": one_rule("in-empty", clause("country", "in")),
+        "op-not-in-empty": one_rule("not-in-empty", clause("country", "not_in")),
+        "op-exists-empty-values": one_rule("exists-empty", {"attribute": "beta", "op": "exists", "values": []}),
     }
     snapshot = {"version": 1, "segments": {}, "flags": flags}
     k = "user-1"
@@ -314,6 +317,11 @@ def operators():
         case("exists-absent", "op-exists", ctx(k, other=1), FAILS),
         case("exists-key-holds", "op-exists-key", ctx("someone"), HOLDS),
         case("exists-key-absent", "op-exists-key", ctx(None, key="x"), FAILS),
+        # an empty values list: ANY of none never holds, NONE of none always holds
+        case("in-empty-fails", "op-in-empty", ctx(k, country="US"), FAILS),
+        case("not-in-empty-holds", "op-not-in-empty", ctx(k, country="US"), HOLDS),
+        case("not-in-empty-absent", "op-not-in-empty", ctx(k), FAILS),
+        case("exists-empty-values-holds", "op-exists-empty-values", ctx(k, beta=True), HOLDS),
         # conditions of one rule all hold
         case("and-both-hold", "op-and", ctx(k, country="US", age=21), HOLDS),
         case("and-one-fails", "op-and", ctx(k, country="US", age=20), FAILS),

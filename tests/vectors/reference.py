@@ -436,14 +436,14 @@ class Snapshot:
             return ("in_bucket", salt_seed(b["salt"]), b.get("by", "key"), lo, hi)
         op = c.get("op") if isinstance(c, dict) else None
         if op == "exists":
-            _fields(c, where, ["attribute", "op"])
+            _fields(c, where, ["attribute", "op"], ["values"])
+            if c.get("values", []) != []:
+                raise ValueError(f"{where}.values: exists takes no values")
             return ("clause", c["attribute"], op, [])
         _fields(c, where, ["attribute", "op", "values"])
         if op not in ALL_OPS:
             raise ValueError(f"{where}.op: unknown operator {op!r}")
         values = [to_float(v) for v in c["values"]]
-        if not values:
-            raise ValueError(f"{where}.values: empty")
         ok = {
             **dict.fromkeys(VALUE_OPS, lambda v: is_string(v) or is_bool(v) or is_number(v)),
             **dict.fromkeys(STRING_OPS, is_string),

@@ -37,24 +37,24 @@ impl<'d> Validator<'d> {
         let (attribute, op) = (attribute?, op?);
         let values_path = join(path, "values");
         let operands = if op == Operator::Exists {
-            if fields.get("values").is_some() {
+            // `exists` takes no values; an empty list says the same.
+            let has_values = match fields.get("values") {
+                None => false,
+                Some(Json::Array(items)) => !items.is_empty(),
+                Some(_) => true,
+            };
+            if has_values {
                 self.error(Kind::InvalidValue, &values_path, "`exists` takes no values");
                 return None;
             }
             Operands::None
         } else {
             let list = self.required(&fields, path, "values")?;
-            let items = self.array(list, &values_path);
-            if items.is_empty() {
-                if matches!(list, Json::Array(_)) {
-                    self.error(
-                        Kind::InvalidValue,
-                        &values_path,
-                        format!("`{}` needs at least one value", op.name()),
-                    );
-                }
+            if !matches!(list, Json::Array(_)) {
+                self.wrong_type(&values_path, "an array", list);
                 return None;
             }
+            let items = self.array(list, &values_path);
             self.operands(op, items, &values_path)?
         };
         let text = match fields.get("values") {
