@@ -24,18 +24,7 @@ pub(crate) fn run(
     .with_attributes(&attributes);
     let e = store.snapshot().explain(flag, &ctx);
     if as_json {
-        let out = json!({
-            "flag": e.flag,
-            "value": e.value,
-            "variant": e.variant,
-            "reason": e.reason.as_str(),
-            "error_code": e.error_code.map(|c| c.as_str()),
-            "rule_index": e.rule_index,
-            "rule_id": e.rule_id,
-            "target": e.target,
-            "bucket": e.bucket,
-        });
-        println!("{out}");
+        println!("{}", to_json(&e));
         return Ok(());
     }
     println!("flag:     {}", e.flag);
@@ -71,6 +60,21 @@ pub(crate) fn run(
     }
     println!("  => {}", conclusion(&e));
     Ok(())
+}
+
+/// The `explain --json` object: exactly the fields SPEC §7 lists.
+pub(crate) fn to_json(e: &flagcore::Explanation) -> serde_json::Value {
+    json!({
+        "flag": e.flag,
+        "value": e.value,
+        "variant": e.variant,
+        "reason": e.reason.as_str(),
+        "error_code": e.error_code.map(|c| c.as_str()),
+        "rule_index": e.rule_index,
+        "rule_id": e.rule_id,
+        "target": e.target,
+        "bucket": e.bucket,
+    })
 }
 
 fn conclusion(e: &flagcore::Explanation) -> String {

@@ -5,6 +5,7 @@ mod attrs;
 mod edit;
 mod explain;
 mod simulate;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "flagcore",
     version,
-    about = "Validate, explain and operate flagcore snapshots"
+    about = "Validate, explain, operate and watch flagcore snapshots"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -79,6 +80,25 @@ enum Command {
         /// Flag name.
         flag: String,
     },
+    /// Follow FLAG for one context as SOURCE changes: one JSON line (the `explain --json`
+    /// fields plus `version`) at start and whenever the version or the answer changes;
+    /// source errors on stderr. Runs until interrupted.
+    Watch {
+        /// A snapshot file (watched for changes) or an http(s) URL (polled with ETags).
+        source: String,
+        /// Flag name.
+        flag: String,
+        /// Targeting key (omit for a context without one).
+        #[arg(long)]
+        key: Option<String>,
+        /// An attribute, NAME=VALUE; VALUE is a number or boolean when it parses as one.
+        #[arg(long = "attr", value_name = "NAME=VALUE")]
+        attrs: Vec<String>,
+        /// Poll interval: for a URL (default 1000); for a file, poll at this interval
+        /// instead of using the file system's change events.
+        #[arg(long, value_name = "N")]
+        interval_ms: Option<u64>,
+    },
 }
 
 /// A failure and the exit code it maps to.
@@ -109,6 +129,13 @@ fn main() -> ExitCode {
         } => simulate::run(&file, &flag, users, &key_prefix, &attrs),
         Command::Kill { file, flag, reason } => edit::set_enabled(&file, &flag, Some(&reason)),
         Command::Revive { file, flag } => edit::set_enabled(&file, &flag, None),
+        Command::Watch {
+            source,
+            flag,
+            key,
+            attrs,
+            interval_ms,
+        } => watch::run(&source, &flag, key.as_deref(), &attrs, interval_ms),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

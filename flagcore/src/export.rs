@@ -85,7 +85,7 @@ impl Metrics {
 /// evaluation counts, and adds the runtime kills in force and the serving version.
 ///
 /// It takes the counts with [`Store::take_metrics`], so let it be the only taker.
-/// Append [`source::statuses_to_prometheus`](crate::source::statuses_to_prometheus)
+/// Append `source::statuses_to_prometheus`
 /// (features `file`/`http`) for the sources' reloads and failures.
 ///
 /// ```
