@@ -20,7 +20,10 @@ mod store;
 
 use std::ffi::c_char;
 
-pub use context::{fc_attribute, fc_context, fc_value_kind, FC_MAX_ATTRIBUTES};
+pub use context::{
+    fc_attribute, fc_context, fc_prepared_context, fc_prepared_context_free,
+    fc_prepared_context_new, fc_value_kind, FC_MAX_ATTRIBUTES,
+};
 pub use details::{fc_details, fc_error_code, fc_error_code_name, fc_reason, fc_reason_name};
 pub use error::{
     fc_last_error_length, fc_last_error_message, fc_last_error_validation,

@@ -1,0 +1,41 @@
+// Package flagcore evaluates feature flags in-process: a service loads a snapshot of flag
+// rules into a [Store] and asks, on every request, which variant of a flag a user gets. No
+// network call, no lock: evaluations read an immutable compiled plan.
+//
+// The package wraps flagcore's C ABI with cgo; the evaluation engine is the Rust library,
+// so Go agrees bucket for bucket with the Rust, Python and C bindings.
+//
+// # Building
+//
+// The package links the static library built by cargo. From the repository root:
+//
+//	cargo build --release -p flagcore-ffi     # target/release/libflagcore.a
+//	cd flagcore-ffi/go && go test ./...
+//
+// To link a libflagcore installed elsewhere, build with -tags flagcore_system and point
+// CGO_CFLAGS at flagcore.h and CGO_LDFLAGS at the library (see link_system.go).
+//
+// # Use
+//
+//	store, err := flagcore.NewStoreFromBytes(doc)    // or NewStore + Update
+//	defer store.Close()
+//	ctx, err := flagcore.NewContext("user-17", flagcore.String("country", "DE"), flagcore.Bool("beta", true))
+//	defer ctx.Close()
+//	if store.Bool("new-checkout", false, ctx) { ... }
+//	d, err := store.BoolDetails("new-checkout", false, ctx) // d.Reason, d.Variant, d.RuleID, d.Bucket
+//
+// Updates ([Store.Update]) validate a whole document and swap it in atomically; an invalid
+// or stale document is refused with an [*Error] and the serving snapshot stays. Runtime
+// kills ([Store.Kill]) switch a flag to its off variant everywhere until revived, across
+// updates. [Store.TakeMetrics] reads and resets evaluation counts.
+//
+// The plain getters (Bool, String, Int, Float, JSON) return the caller's default whenever
+// the flag cannot be served; the *Details variants say why. Reasons and error codes are
+// OpenFeature's names; the provider subpackage plugs a Store into the OpenFeature Go SDK.
+//
+// # Concurrency and memory
+//
+// Store, Snapshot and Context are safe for concurrent use. Each owns C memory: Close it
+// when done (a runtime cleanup frees what is forgotten, once unreachable), and never Close
+// a value while another goroutine still uses it.
+package flagcore

@@ -1,0 +1,107 @@
+package flagcore_test
+
+import (
+	"errors"
+	"fmt"
+
+	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
+)
+
+const exampleSnapshot = `{
+  "version": 1,
+  "segments": {"beta": {"rules": [{"conditions": [
+      {"attribute": "beta_opt_in", "op": "eq", "values": [true]}]}]}},
+  "flags": {"new-checkout": {
+    "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    "rules": [{"id": "beta-half", "conditions": [{"in_segment": "beta"}],
+               "serve": {"rollout": {"split": [{"variant": "on", "weight": 50},
+                                               {"variant": "off", "weight": 50}]}}}],
+    "fallthrough": {"variant": "off"}}}
+}`
+
+func Example() {
+	store, err := flagcore.NewStoreFromBytes([]byte(exampleSnapshot))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+
+	ctx, err := flagcore.NewContext("user-17", flagcore.Bool("beta_opt_in", true))
+	if err != nil {
+		panic(err)
+	}
+	defer ctx.Close()
+
+	d, err := store.BoolDetails("new-checkout", false, ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(d.Value, d.Variant, d.Reason, d.RuleID, d.Bucket)
+	fmt.Println(store.Bool("no-such-flag", true, ctx))
+	// Output:
+	// false off SPLIT beta-half 75561
+	// true
+}
+
+func ExampleStore_Update() {
+	store := flagcore.NewStore()
+	defer store.Close()
+
+	version, err := store.Update([]byte(exampleSnapshot))
+	fmt.Println(version, err)
+
+	// An invalid document is refused with every problem; the old one keeps serving.
+	_, err = store.Update([]byte(`{"version": 2, "flags": {"f": {"variants": {"on": true},
+	  "enabled": true, "off_variant": "of", "fallthrough": {"variant": "no"}}}}`))
+	var invalid *flagcore.Error
+	if errors.As(err, &invalid) {
+		for _, problem := range invalid.ValidationErrors {
+			fmt.Println(problem.Code, problem)
+		}
+	}
+	// A document not newer than the serving one is stale.
+	_, err = store.Update([]byte(exampleSnapshot))
+	fmt.Println(errors.Is(err, flagcore.ErrStaleSnapshot))
+	current, _ := store.Version()
+	fmt.Println(current)
+	// Output:
+	// 1 <nil>
+	// unknown_variant flags.f.off_variant: unknown variant `of`; flag `f` has: on
+	// unknown_variant flags.f.fallthrough.variant: unknown variant `no`; flag `f` has: on
+	// true
+	// 1
+}
+
+func ExampleStore_Kill() {
+	store, _ := flagcore.NewStoreFromBytes([]byte(exampleSnapshot))
+	defer store.Close()
+	ctx, _ := flagcore.NewContext("user-3", flagcore.Bool("beta_opt_in", true))
+	defer ctx.Close()
+
+	_ = store.Kill("new-checkout", "checkout errors, INC-1234")
+	d, _ := store.BoolDetails("new-checkout", true, ctx)
+	fmt.Println(d.Value, d.Reason)
+	kills, _ := store.Kills()
+	fmt.Println(kills[0].Flag, kills[0].Reason)
+
+	wasKilled, _ := store.Revive("new-checkout")
+	fmt.Println(wasKilled)
+	// Output:
+	// false DISABLED
+	// new-checkout checkout errors, INC-1234
+	// true
+}
+
+func ExampleStore_TakeMetrics() {
+	store, _ := flagcore.NewStoreFromBytes([]byte(exampleSnapshot))
+	defer store.Close()
+	for _, key := range []string{"a", "b", "c"} {
+		ctx, _ := flagcore.NewContext(key)
+		store.Bool("new-checkout", false, ctx)
+		ctx.Close()
+	}
+	metrics, _ := store.TakeMetrics()
+	fmt.Println(metrics["new-checkout"].Variants["off"], metrics["new-checkout"].Total())
+	// Output:
+	// 3 3
+}

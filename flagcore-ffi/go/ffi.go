@@ -1,0 +1,184 @@
+package flagcore
+
+// # How this package crosses into C
+//
+// The package is a thin cgo layer over the C ABI of flagcore-ffi (include/flagcore.h); all
+// evaluation logic lives in the Rust library, linked statically (link_static.go), so Go,
+// Rust, Python and C agree on every bucket.
+//
+// Ownership. Each Go type that owns a C object ([Store], [Snapshot], [Context]) holds a
+// single pointer to it. Close frees the C object and sets the pointer to nil, so Close is
+// idempotent and later calls return [ErrClosed] (or the caller's default for the plain
+// getters). A cleanup registered with runtime.AddCleanup frees an object the program
+// forgot to Close once it becomes unreachable; it is a safety net, not the way to manage
+// memory: Close stops it. Close must not race with other calls on the same value.
+//
+// Liveness. Every method that passes a pointer to C calls runtime.KeepAlive on its
+// receiver (and on any Context) after the call, so the cleanup cannot run while C is still
+// using the object.
+//
+// Memory crossing the boundary. Go memory handed to C never contains Go pointers (cgo's
+// rule): flag names, snapshot documents and output buffers are passed as pointer plus
+// length to memory that holds bytes only, and C keeps none of them after the call returns
+// (declared with #cgo noescape/nocallback, which also lets the compiler keep them on the
+// stack). A Context, whose attribute array holds pointers, is described in C memory (one
+// C.malloc holding the fc_context, the fc_attribute array and every string), handed to
+// fc_prepared_context_new, which checks and copies it into Rust, and freed: evaluations
+// then pass only the prepared context, and convert nothing.
+//
+// Errors. C functions return an fc_result code; the message and the validation problems
+// of a failed call live in C thread-local storage. A goroutine may move between OS threads
+// between two cgo calls, so calls whose failures carry detail (updates, loads, kills) run
+// with runtime.LockOSThread until the detail is read. Evaluations cannot fail on valid Go
+// input but for invalid UTF-8 in a flag name, which is reported from the code alone.
+//
+// Strings from C (variants, rule ids, kill reasons) are copied into Go strings before the
+// C object lending them is freed.
+
+/*
+#include <stdlib.h>
+#include "flagcore.h"
+
+#cgo noescape fc_store_new
+#cgo nocallback fc_store_new
+#cgo noescape fc_store_new_from_bytes
+#cgo nocallback fc_store_new_from_bytes
+#cgo noescape fc_store_new_from_file
+#cgo nocallback fc_store_new_from_file
+#cgo nocallback fc_store_free
+#cgo noescape fc_store_update
+#cgo nocallback fc_store_update
+#cgo noescape fc_store_update_file
+#cgo nocallback fc_store_update_file
+#cgo noescape fc_store_version
+#cgo nocallback fc_store_version
+#cgo noescape fc_store_snapshot
+#cgo nocallback fc_store_snapshot
+#cgo noescape fc_store_kill
+#cgo nocallback fc_store_kill
+#cgo noescape fc_store_revive
+#cgo nocallback fc_store_revive
+#cgo noescape fc_store_kills
+#cgo nocallback fc_store_kills
+#cgo noescape fc_store_take_metrics
+#cgo nocallback fc_store_take_metrics
+#cgo nocallback fc_store_set_metrics_enabled
+#cgo noescape fc_store_bool
+#cgo nocallback fc_store_bool
+#cgo noescape fc_store_int
+#cgo nocallback fc_store_int
+#cgo noescape fc_store_float
+#cgo nocallback fc_store_float
+#cgo noescape fc_store_string
+#cgo nocallback fc_store_string
+#cgo noescape fc_store_json
+#cgo nocallback fc_store_json
+#cgo nocallback fc_snapshot_free
+#cgo noescape fc_snapshot_version
+#cgo nocallback fc_snapshot_version
+#cgo noescape fc_snapshot_bool
+#cgo nocallback fc_snapshot_bool
+#cgo noescape fc_snapshot_int
+#cgo nocallback fc_snapshot_int
+#cgo noescape fc_snapshot_float
+#cgo nocallback fc_snapshot_float
+#cgo noescape fc_snapshot_string
+#cgo nocallback fc_snapshot_string
+#cgo noescape fc_snapshot_json
+#cgo nocallback fc_snapshot_json
+#cgo noescape fc_snapshot_flag_metadata_len
+#cgo nocallback fc_snapshot_flag_metadata_len
+#cgo noescape fc_snapshot_flag_metadata
+#cgo nocallback fc_snapshot_flag_metadata
+#cgo noescape fc_prepared_context_new
+#cgo nocallback fc_prepared_context_new
+#cgo nocallback fc_prepared_context_free
+#cgo noescape fc_kills_get
+#cgo nocallback fc_kills_get
+#cgo noescape fc_metrics_get
+#cgo nocallback fc_metrics_get
+#cgo noescape fc_last_error_message
+#cgo nocallback fc_last_error_message
+#cgo noescape fc_last_error_validation
+#cgo nocallback fc_last_error_validation
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// Version is the version of the linked flagcore library.
+func Version() string {
+	return C.GoString(C.fc_version())
+}
+
+// cstr lends the bytes of s to C for the duration of one call (see the design note).
+func cstr(s string) (*C.char, C.size_t) {
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+// cbytes lends the bytes of b to C for the duration of one call.
+func cbytes(b []byte) (*C.uint8_t, C.size_t) {
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b))
+}
+
+// gostr copies a string lent by C; "" for an absent one.
+func gostr(s C.fc_str) string {
+	if s.ptr == nil {
+		return ""
+	}
+	return C.GoStringN(s.ptr, C.int(s.len))
+}
+
+// withDetail runs call, a cgo call whose failure carries a message in C thread-local
+// storage, on one OS thread, and turns a failure into an *Error with its detail.
+func withDetail(call func() C.fc_result) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	result := call()
+	if result == C.FC_RESULT_OK {
+		return nil
+	}
+	return lastError(result)
+}
+
+// lastError reads the thread's last error. The caller has locked the OS thread since the
+// failing call.
+func lastError(result C.fc_result) *Error {
+	err := &Error{Code: codeOf(result)}
+	if n := C.fc_last_error_length(); n > 0 {
+		buf := make([]byte, int(n)+1)
+		var written C.size_t
+		if C.fc_last_error_message((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &written) == C.FC_RESULT_OK {
+			err.Message = string(buf[:written])
+		}
+	}
+	count := int(C.fc_last_error_validation_len())
+	for i := 0; i < count; i++ {
+		var v C.fc_validation_error
+		if C.fc_last_error_validation(C.size_t(i), &v) != C.FC_RESULT_OK {
+			break
+		}
+		err.ValidationErrors = append(err.ValidationErrors, ValidationError{
+			Path:    gostr(v.path),
+			Message: gostr(v.message),
+			Code:    gostr(v.code),
+		})
+	}
+	return err
+}
+
+// resultError turns a failed code into an *Error without detail (for calls that did not
+// lock their thread).
+func resultError(result C.fc_result, what string) error {
+	if result == C.FC_RESULT_OK {
+		return nil
+	}
+	return &Error{Code: codeOf(result), Message: what}
+}
+
+func codeOf(result C.fc_result) Code {
+	return Code(C.GoString(C.fc_result_code(C.uint32_t(result))))
+}

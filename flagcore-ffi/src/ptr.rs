@@ -1,0 +1,178 @@
+//! Crossing the boundary: borrowed strings, out-parameters and opaque handles.
+
+use std::ffi::c_char;
+
+use crate::error::{fc_result, Failure};
+
+/// A borrowed UTF-8 string: `len` bytes at `ptr`, not NUL-terminated. `ptr` is NULL (and
+/// `len` 0) for an absent value, and never NULL for a present one, even an empty one.
+/// Whoever lends it says how long it stays valid.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct fc_str {
+    /// The first byte, or NULL for none.
+    pub ptr: *const c_char,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+impl fc_str {
+    /// No string.
+    pub const NONE: fc_str = fc_str {
+        ptr: std::ptr::null(),
+        len: 0,
+    };
+
+    /// Lends `s` (the pointer of an empty `&str` is dangling but never NULL).
+    pub fn new(s: &str) -> fc_str {
+        fc_str {
+            ptr: s.as_ptr().cast(),
+            len: s.len(),
+        }
+    }
+
+    /// Lends `s`, or nothing.
+    pub fn from_option(s: Option<&str>) -> fc_str {
+        s.map_or(fc_str::NONE, fc_str::new)
+    }
+}
+
+/// Writes `value` to the out-parameter `out`, without reading or dropping what was there.
+///
+/// # Safety
+///
+/// `out` must be non-NULL, aligned and valid for a write of one `T`.
+#[inline]
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
+    // SAFETY: the caller's promise.
+    unsafe { out.write(value) }
+}
+
+/// Checks an out-parameter is not NULL.
+#[inline]
+pub(crate) fn out_arg<T>(out: *mut T, what: &str) -> Result<*mut T, Failure> {
+    if out.is_null() {
+        Err(Failure::null(what))
+    } else {
+        Ok(out)
+    }
+}
+
+/// Borrows `len` bytes at `ptr`. NULL is accepted for an empty slice.
+///
+/// # Safety
+///
+/// Unless NULL, `ptr` must be valid for reads of `len` bytes, unchanged, for `'a`.
+#[inline]
+pub(crate) unsafe fn bytes_arg<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], Failure> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Failure::null(what))
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(Failure::new(
+            fc_result::InvalidArgument,
+            format!("`{what}` has a length of {len} bytes, more than PTRDIFF_MAX"),
+        ));
+    }
+    // SAFETY: `ptr` is non-NULL, `len <= isize::MAX`, and the caller promises `len`
+    // readable bytes that stay unchanged for `'a`.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows `len` bytes at `ptr` as UTF-8 text. NULL is accepted for an empty string.
+///
+/// # Safety
+///
+/// As for [`bytes_arg`].
+#[inline]
+pub(crate) unsafe fn str_arg<'a>(
+    ptr: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a str, Failure> {
+    // SAFETY: forwarded from the caller.
+    let bytes = unsafe { bytes_arg(ptr.cast::<u8>(), len, what)? };
+    // Attribute names and values are nearly always ASCII, and `is_ascii` checks a word at
+    // a time where `from_utf8` walks short strings byte by byte: on a context of six
+    // attributes this halves the cost of crossing the boundary.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        Failure::new(
+            fc_result::InvalidUtf8,
+            format!(
+                "`{what}` is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+/// An opaque C type standing for a boxed Rust value.
+///
+/// # Safety
+///
+/// Implementors must be zero-sized opaque markers never constructed in Rust, so that a
+/// `*mut Self` handed to C is only ever a `Box<Self::Inner>` in disguise.
+pub(crate) unsafe trait Handle: Sized {
+    /// What the handle points at.
+    type Inner;
+    /// The handle's name in error messages.
+    const WHAT: &'static str;
+
+    /// Boxes `inner` and hands ownership to C.
+    fn into_raw(inner: Self::Inner) -> *mut Self {
+        Box::into_raw(Box::new(inner)).cast::<Self>()
+    }
+
+    /// Borrows the value behind a handle.
+    ///
+    /// # Safety
+    ///
+    /// Unless NULL, `ptr` must come from [`Handle::into_raw`] and not be freed during `'a`.
+    #[inline]
+    unsafe fn borrow<'a>(ptr: *const Self) -> Result<&'a Self::Inner, Failure> {
+        // SAFETY: `ptr` is NULL or a live `Box<Inner>` (the caller's promise), and the box
+        // is not freed during 'a.
+        unsafe { ptr.cast::<Self::Inner>().as_ref() }.ok_or_else(|| Failure::null(Self::WHAT))
+    }
+
+    /// Takes ownership back from C and drops the value; NULL is a no-op.
+    ///
+    /// # Safety
+    ///
+    /// Unless NULL, `ptr` must come from [`Handle::into_raw`], not be freed already, and not
+    /// be in use on another thread.
+    unsafe fn free(ptr: *mut Self) {
+        if !ptr.is_null() {
+            // SAFETY: the caller's promise: a live box whose ownership C hands back.
+            drop(unsafe { Box::from_raw(ptr.cast::<Self::Inner>()) });
+        }
+    }
+}
+
+/// Makes a zero-sized opaque struct (declared by hand, so that cbindgen sees it) the handle
+/// of a boxed Rust type.
+macro_rules! opaque_handle {
+    ($name:ident => $inner:ty, $what:literal) => {
+        // SAFETY: a zero-sized marker no Rust code constructs; pointers to it are only ever
+        // made by `Handle::into_raw`.
+        unsafe impl $crate::ptr::Handle for $name {
+            type Inner = $inner;
+            const WHAT: &'static str = $what;
+        }
+    };
+}
+
+pub(crate) use opaque_handle;

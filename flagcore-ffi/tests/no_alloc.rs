@@ -1,0 +1,249 @@
+//! SPEC §6: an evaluation through the C ABI does not allocate, for any flag type, with or
+//! without details, once the store is warm. A counting global allocator proves it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::c_char;
+use std::ptr;
+
+use flagcore::*;
+use flagcore_engine as _;
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the counters are const-initialised
+// thread-locals, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        }
+        // SAFETY: forwarded.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        }
+        // SAFETY: forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations_in(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+const SNAPSHOT: &str = r##"{"version": 1,
+  "segments": {"beta": {"rules": [{"conditions": [
+      {"attribute": "beta", "op": "eq", "values": [true]}]}]}},
+  "flags": {
+    "rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+      "rules": [{"id": "beta", "conditions": [{"in_segment": "beta"},
+                 {"attribute": "app_version", "op": "semver_gte", "values": ["2.4.0"]}],
+                 "serve": {"rollout": {"by": "account", "split": [
+                   {"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}}],
+      "fallthrough": {"variant": "off"}},
+    "color": {"variants": {"red": "#f00", "blue": "#00f"}, "enabled": true,
+      "off_variant": "red", "fallthrough": {"variant": "blue"}},
+    "limit": {"variants": {"low": 10, "high": 1000}, "enabled": true,
+      "off_variant": "low", "fallthrough": {"variant": "high"}},
+    "ratio": {"variants": {"low": 0.25, "high": 0.75}, "enabled": true,
+      "off_variant": "low", "fallthrough": {"variant": "high"}},
+    "config": {"variants": {"a": {"retries": 3, "hosts": ["x", "y"], "ratio": 0.5}},
+      "enabled": true, "off_variant": "a", "fallthrough": {"variant": "a"}}
+  }}"##;
+
+fn attribute(name: &'static str, kind: fc_value_kind) -> fc_attribute {
+    fc_attribute {
+        name: name.as_ptr().cast(),
+        name_len: name.len(),
+        kind: kind as u32,
+        string_value: ptr::null(),
+        string_len: 0,
+        int_value: 0,
+        float_value: 0.0,
+        bool_value: false,
+    }
+}
+
+fn text(s: &str) -> (*const c_char, usize) {
+    (s.as_ptr().cast(), s.len())
+}
+
+#[test]
+fn evaluations_do_not_allocate() {
+    let mut store = ptr::null_mut();
+    // SAFETY: valid pointers and lengths throughout; every handle is freed once.
+    unsafe {
+        assert_eq!(
+            fc_store_new_from_bytes(SNAPSHOT.as_ptr(), SNAPSHOT.len(), &mut store),
+            fc_result::Ok
+        );
+        let mut attributes = [
+            attribute("beta", fc_value_kind::Bool),
+            attribute("app_version", fc_value_kind::String),
+            attribute("account", fc_value_kind::Int),
+            attribute("score", fc_value_kind::Float),
+        ];
+        attributes[0].bool_value = true;
+        (attributes[1].string_value, attributes[1].string_len) = text("2.5.0");
+        attributes[2].int_value = 1027;
+        attributes[3].float_value = 0.5;
+        let key = "user-17";
+        let ctx = fc_context {
+            key: key.as_ptr().cast(),
+            key_len: key.len(),
+            attributes: attributes.as_ptr(),
+            attributes_len: attributes.len(),
+            prepared: ptr::null(),
+        };
+        let mut prepared = ptr::null_mut();
+        assert_eq!(fc_prepared_context_new(&ctx, &mut prepared), fc_result::Ok);
+        let prepared_ctx = fc_context {
+            key: ptr::null(),
+            key_len: 0,
+            attributes: ptr::null(),
+            attributes_len: 0,
+            prepared,
+        };
+        let mut snapshot = ptr::null_mut();
+        assert_eq!(fc_store_snapshot(store, &mut snapshot), fc_result::Ok);
+
+        let evaluate_all = |ctx: &fc_context| {
+            let mut details = std::mem::MaybeUninit::<fc_details>::uninit();
+            let mut b = false;
+            let (flag, len) = text("rollout");
+            assert_eq!(
+                fc_store_bool(store, flag, len, ctx, false, &mut b),
+                fc_result::Ok
+            );
+            let r = fc_snapshot_bool(
+                snapshot,
+                flag,
+                len,
+                ctx,
+                false,
+                &mut b,
+                details.as_mut_ptr(),
+            );
+            assert_eq!(r, fc_result::Ok);
+            assert_eq!(details.assume_init().reason, fc_reason::Split);
+            let (flag, len) = text("limit");
+            let mut i = 0;
+            assert_eq!(
+                fc_store_int(store, flag, len, ctx, 0, &mut i),
+                fc_result::Ok
+            );
+            let r = fc_snapshot_int(snapshot, flag, len, ctx, 0, &mut i, details.as_mut_ptr());
+            assert_eq!((r, i), (fc_result::Ok, 1000));
+            let (flag, len) = text("ratio");
+            let mut f = 0.0;
+            assert_eq!(
+                fc_store_float(store, flag, len, ctx, 0.0, &mut f),
+                fc_result::Ok
+            );
+            let r = fc_snapshot_float(snapshot, flag, len, ctx, 0.0, &mut f, details.as_mut_ptr());
+            assert_eq!((r, f), (fc_result::Ok, 0.75));
+            let (flag, len) = text("color");
+            let (default, default_len) = text("#000");
+            let mut s = fc_str::NONE;
+            let r = fc_snapshot_string(
+                snapshot,
+                flag,
+                len,
+                ctx,
+                default,
+                default_len,
+                &mut s,
+                details.as_mut_ptr(),
+            );
+            assert_eq!((r, s.len), (fc_result::Ok, 4));
+            let mut buf = [0 as c_char; 64];
+            let mut n = 0;
+            let r = fc_store_string(
+                store,
+                flag,
+                len,
+                ctx,
+                default,
+                default_len,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            );
+            assert_eq!((r, n), (fc_result::Ok, 4));
+            let (flag, len) = text("config");
+            let r = fc_snapshot_json(
+                snapshot,
+                flag,
+                len,
+                ctx,
+                ptr::null(),
+                0,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+                details.as_mut_ptr(),
+            );
+            assert_eq!(r, fc_result::Ok);
+            let r = fc_store_json(
+                store,
+                flag,
+                len,
+                ctx,
+                ptr::null(),
+                0,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            );
+            assert_eq!(r, fc_result::Ok);
+            let json = std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n);
+            assert_eq!(json, br#"{"hosts":["x","y"],"ratio":0.5,"retries":3}"#);
+            // Unknown flags and type mismatches serve the default without allocating too.
+            let (flag, len) = text("no-such-flag");
+            assert_eq!(
+                fc_store_bool(store, flag, len, ctx, true, &mut b),
+                fc_result::Ok
+            );
+            let (flag, len) = text("color");
+            assert_eq!(
+                fc_store_bool(store, flag, len, ctx, true, &mut b),
+                fc_result::Ok
+            );
+        };
+        evaluate_all(&ctx); // warm-up: thread-locals and arc-swap's debt slots
+        evaluate_all(&prepared_ctx);
+        assert_eq!(
+            allocations_in(|| {
+                for _ in 0..100 {
+                    evaluate_all(&ctx);
+                    evaluate_all(&prepared_ctx);
+                }
+            }),
+            0
+        );
+        fc_prepared_context_free(prepared);
+        fc_snapshot_free(snapshot);
+        fc_store_free(store);
+    }
+}
