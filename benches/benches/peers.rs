@@ -169,7 +169,8 @@ fn peers(c: &mut Criterion) {
     let fc_ctx = flagcore::EvaluationContext::new("user-17").with_attributes(&attrs);
 
     let yggdrasil = ygg::EngineState::default();
-    let features: ygg::ClientFeatures = serde_json::from_str(UNLEASH).expect("valid Unleash features");
+    let features: ygg::ClientFeatures =
+        serde_json::from_str(UNLEASH).expect("valid Unleash features");
     yggdrasil.take_state(ygg::UpdateMessage::FullResponse(features));
     let ygg_ctx = ygg::Context {
         user_id: Some("user-17".into()),
@@ -195,8 +196,15 @@ fn peers(c: &mut Criterion) {
         let yg = yggdrasil.is_enabled(case, &ygg_ctx, &None);
         let ld_flag = ld_store.flags.get(case).expect("flag");
         let ldv = ld::evaluate(&ld_store, ld_flag, &ld_ctx, None);
-        assert!(ldv.value.is_some(), "{case}: LaunchDarkly could not evaluate: {:?}", ldv.reason);
-        eprintln!("{case}: flagcore={fc} yggdrasil={yg} launchdarkly={:?} ({:?})", ldv.value, ldv.reason);
+        assert!(
+            ldv.value.is_some(),
+            "{case}: LaunchDarkly could not evaluate: {:?}",
+            ldv.reason
+        );
+        eprintln!(
+            "{case}: flagcore={fc} yggdrasil={yg} launchdarkly={:?} ({:?})",
+            ldv.value, ldv.reason
+        );
 
         let mut group = c.benchmark_group(format!("peers/{case}"));
         group.bench_function("flagcore", |b| {
@@ -208,7 +216,9 @@ fn peers(c: &mut Criterion) {
         group.bench_function("launchdarkly", |b| {
             b.iter(|| {
                 let flag = ld_store.flags.get(black_box(case)).expect("flag");
-                ld::evaluate(&ld_store, flag, black_box(&ld_ctx), None).value.is_some()
+                ld::evaluate(&ld_store, flag, black_box(&ld_ctx), None)
+                    .value
+                    .is_some()
             })
         });
         group.finish();
@@ -222,7 +232,11 @@ fn peers(c: &mut Criterion) {
                 black_box(yggdrasil.is_enabled(case, &ygg_ctx, &None));
             }),
             allocations_per_call(|| {
-                black_box(ld::evaluate(&ld_store, ld_flag, &ld_ctx, None).value.is_some());
+                black_box(
+                    ld::evaluate(&ld_store, ld_flag, &ld_ctx, None)
+                        .value
+                        .is_some(),
+                );
             }),
         ));
     }
