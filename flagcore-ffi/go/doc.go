@@ -29,13 +29,23 @@
 // kills ([Store.Kill]) switch a flag to its off variant everywhere until revived, across
 // updates. [Store.TakeMetrics] reads and resets evaluation counts.
 //
+// In production a [Source] can keep the store fed: [NewFileSource] reloads a snapshot file
+// when it changes, [NewHTTPSource] polls a URL with ETag/If-None-Match, timeouts and
+// backoff. A failing source leaves the last good snapshot serving; [Source.Status] says
+// what it is doing (version, last success, consecutive failures, last error):
+//
+//	source, err := flagcore.NewHTTPSource(store, "https://flags.internal.example/v1/snapshot.json",
+//		&flagcore.HTTPSourceOptions{Interval: 5 * time.Second, BearerToken: token})
+//	defer source.Close()
+//	if st := source.Status(); st.ConsecutiveFailures > 0 { log.Print(st.LastError) }
+//
 // The plain getters (Bool, String, Int, Float, JSON) return the caller's default whenever
 // the flag cannot be served; the *Details variants say why. Reasons and error codes are
 // OpenFeature's names; the provider subpackage plugs a Store into the OpenFeature Go SDK.
 //
 // # Concurrency and memory
 //
-// Store, Snapshot and Context are safe for concurrent use. Each owns C memory: Close it
+// Store, Snapshot, Context and Source are safe for concurrent use. Each owns C memory: Close it
 // when done (a runtime cleanup frees what is forgotten, once unreachable), and never Close
 // a value while another goroutine still uses it.
 package flagcore

@@ -6,7 +6,7 @@ package flagcore
 // evaluation logic lives in the Rust library, linked statically (link_static.go), so Go,
 // Rust, Python and C agree on every bucket.
 //
-// Ownership. Each Go type that owns a C object ([Store], [Snapshot], [Context]) holds a
+// Ownership. Each Go type that owns a C object ([Store], [Snapshot], [Context], [Source]) holds a
 // single pointer to it. Close frees the C object and sets the pointer to nil, so Close is
 // idempotent and later calls return [ErrClosed] (or the caller's default for the plain
 // getters). A cleanup registered with runtime.AddCleanup frees an object the program

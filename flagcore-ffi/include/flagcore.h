@@ -215,6 +215,69 @@ typedef uint32_t fc_metadata_kind;
 #endif // __cplusplus
 
 /**
+ * What kind of problem a source last met, with a stable name (`fc_source_error_name`),
+ * the same as the Rust core's `SourceErrorKind::code`.
+ */
+enum fc_source_error
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * No failure yet (`none`).
+     */
+    FC_SOURCE_ERROR_NONE = 0,
+    /**
+     * A file could not be read, or the watcher could not start (`io`).
+     */
+    FC_SOURCE_ERROR_IO = 1,
+    /**
+     * The document is not a valid snapshot (`invalid_snapshot`).
+     */
+    FC_SOURCE_ERROR_INVALID_SNAPSHOT = 2,
+    /**
+     * A kills file is not a list of kills (`invalid_kills`).
+     */
+    FC_SOURCE_ERROR_INVALID_KILLS = 3,
+    /**
+     * The server answered with a status other than 200 or 304; see
+     * `last_error_http_status` (`http_status`).
+     */
+    FC_SOURCE_ERROR_HTTP_STATUS = 4,
+    /**
+     * The server did not connect, answer or finish in time (`timeout`).
+     */
+    FC_SOURCE_ERROR_TIMEOUT = 5,
+    /**
+     * The connection could not be made: refused, unreachable, DNS, TLS (`connect`).
+     */
+    FC_SOURCE_ERROR_CONNECT = 6,
+    /**
+     * The connection broke, or the server spoke broken HTTP (`transport`).
+     */
+    FC_SOURCE_ERROR_TRANSPORT = 7,
+    /**
+     * The body was larger than the limit (`too_large`).
+     */
+    FC_SOURCE_ERROR_TOO_LARGE = 8,
+    /**
+     * The disk cache could not be read or written (`cache`).
+     */
+    FC_SOURCE_ERROR_CACHE = 9,
+    /**
+     * A kind this version of the C ABI has no code for (`other`).
+     */
+    FC_SOURCE_ERROR_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fc_source_error fc_source_error;
+#else
+typedef uint32_t fc_source_error;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The type of an attribute's value: which field of `fc_attribute` holds it.
  */
 enum fc_value_kind
@@ -278,6 +341,16 @@ typedef struct fc_prepared_context fc_prepared_context;
  * any thread; it may outlive its store.
  */
 typedef struct fc_snapshot fc_snapshot;
+
+/**
+ * A source feeding a store from its own background thread: a snapshot file
+ * (`fc_file_source_start`) or an http(s) URL (`fc_http_source_start`). It holds a
+ * reference to its store, which therefore stays alive (and fed) even after
+ * `fc_store_free`, until the source is freed. `fc_source_status` and
+ * `fc_source_last_error_message` may be called from any number of threads at once, also
+ * concurrently with `fc_source_stop`. Free it with `fc_source_free`.
+ */
+typedef struct fc_source fc_source;
 
 /**
  * Holds the serving snapshot (a boxed `flagcore::Store`). Every function taking a
@@ -490,6 +563,148 @@ typedef struct fc_metadata_entry {
      */
     bool bool_value;
 } fc_metadata_entry;
+
+/**
+ * Options of `fc_file_source_start`. Zero-initialise it (`{0}`) for the defaults.
+ */
+typedef struct fc_file_source_options {
+    /**
+     * How long the file must be quiet after a change before it is read, in milliseconds;
+     * 0 for the default (50 ms).
+     */
+    uint32_t debounce_ms;
+    /**
+     * Poll the file's metadata every this many milliseconds instead of using the
+     * platform's watcher (for NFS and mounts that send no events); 0 to watch.
+     */
+    uint32_t poll_ms;
+    /**
+     * A directory for the disk cache (the last good snapshot and the runtime kills), any
+     * bytes on Unix; `ptr` NULL for none.
+     */
+    struct fc_str cache_dir;
+} fc_file_source_options;
+
+/**
+ * One extra header sent with every request of an HTTP source.
+ */
+typedef struct fc_http_header {
+    /**
+     * The header's name, UTF-8 (`Authorization`).
+     */
+    struct fc_str name;
+    /**
+     * Its value, UTF-8.
+     */
+    struct fc_str value;
+} fc_http_header;
+
+/**
+ * Options of `fc_http_source_start`. Zero-initialise it (`{0}`) for the defaults; every
+ * 0 (or NULL) field means the default.
+ */
+typedef struct fc_http_source_options {
+    /**
+     * The longest wait to resolve and connect, in milliseconds (default 2000).
+     */
+    uint32_t connect_timeout_ms;
+    /**
+     * The longest wait for the response's head, and again for its body (default 5000).
+     */
+    uint32_t read_timeout_ms;
+    /**
+     * The first retry delay after a failure, doubling per consecutive failure (default
+     * 1000), each delay jittered to between half and all of it.
+     */
+    uint32_t backoff_initial_ms;
+    /**
+     * The longest retry delay (default 60000).
+     */
+    uint32_t backoff_max_ms;
+    /**
+     * The largest body accepted, in bytes (default 64 MiB).
+     */
+    uint64_t max_body_bytes;
+    /**
+     * Sends `Authorization: Bearer TOKEN` with every request (UTF-8); `ptr` NULL for none.
+     */
+    struct fc_str bearer_token;
+    /**
+     * `headers_len` extra headers sent with every request; may be NULL when
+     * `headers_len` is 0.
+     */
+    const struct fc_http_header *headers;
+    /**
+     * The number of `headers`.
+     */
+    size_t headers_len;
+    /**
+     * A directory for the disk cache, as in `fc_file_source_options`; `ptr` NULL for
+     * none.
+     */
+    struct fc_str cache_dir;
+} fc_http_source_options;
+
+/**
+ * The state of a source, written by `fc_source_status` (named `_state` because C cannot
+ * have a type and a function of one name). Times are milliseconds since
+ * the Unix epoch, 0 for never.
+ */
+typedef struct fc_source_state {
+    /**
+     * True when the last attempt did not fail (and there was one).
+     */
+    bool healthy;
+    /**
+     * Whether `version` is set: false before the source delivered a snapshot.
+     */
+    bool has_version;
+    /**
+     * The snapshot version this source last delivered (loaded, or from the cache).
+     */
+    uint64_t version;
+    /**
+     * When the source last answered well (loaded, unchanged or skipped); 0 for never.
+     */
+    uint64_t last_success_unix_ms;
+    /**
+     * Failures since the last good answer: 0 when healthy.
+     */
+    uint32_t consecutive_failures;
+    /**
+     * True while the snapshot serving came from the disk cache, not from the source.
+     */
+    bool serving_cache;
+    /**
+     * The kind of the last failure (kept after a recovery: compare `last_error_unix_ms`
+     * with `last_success_unix_ms`); `FC_SOURCE_ERROR_NONE` if none.
+     */
+    fc_source_error last_error;
+    /**
+     * The HTTP status of the last failure when it is `FC_SOURCE_ERROR_HTTP_STATUS`, else 0.
+     */
+    uint16_t last_error_http_status;
+    /**
+     * When the last failure happened; 0 for none.
+     */
+    uint64_t last_error_unix_ms;
+    /**
+     * Attempts that applied a new snapshot.
+     */
+    uint64_t loads;
+    /**
+     * Attempts that found nothing new (an HTTP 304, the same file content).
+     */
+    uint64_t unchanged;
+    /**
+     * Attempts whose snapshot was not newer than the serving one.
+     */
+    uint64_t skipped;
+    /**
+     * Attempts that failed.
+     */
+    uint64_t failures;
+} fc_source_state;
 
 #ifdef __cplusplus
 extern "C" {
@@ -818,6 +1033,108 @@ fc_result fc_snapshot_flag_metadata(const struct fc_snapshot *snapshot,
                                     struct fc_metadata_entry *out);
 
 /**
+ * Starts a source that loads the snapshot file at `path` (`path_len` bytes, any bytes on
+ * Unix) into `store` and reloads it whenever it changes (the platform's watcher through
+ * the file's directory, so files replaced by a rename are followed; a debounce; polling
+ * when no watcher can start). `options` may be NULL for the defaults.
+ *
+ * The first read happens before this returns, so the store serves the file (or, with a
+ * cache, the cached snapshot) if it could be read. A missing or invalid file is not a
+ * failure of this call: the store keeps what it serves, `fc_source_status` says why, and
+ * the next change of the file is read again. Fails with `FC_RESULT_IO` only when the
+ * thread cannot start, `FC_RESULT_INVALID_ARGUMENT` for an empty path.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `path` valid for `path_len` bytes; `options` NULL or valid (its
+ * strings valid for their lengths); `out_source` NULL or valid for a write.
+ */
+fc_result fc_file_source_start(const struct fc_store *store,
+                               const char *path,
+                               size_t path_len,
+                               const struct fc_file_source_options *options,
+                               struct fc_source **out_source);
+
+/**
+ * Starts a source that polls the http(s) URL `url` (`url_len` bytes, UTF-8) every
+ * `interval_ms` milliseconds (0 for the default, 10 s) and loads each new snapshot into
+ * `store`. Each poll sends `If-None-Match` with the last `ETag` (a 304 parses nothing);
+ * a failure (refused, timeout, 5xx, truncated or oversized body, invalid snapshot) keeps
+ * the serving snapshot, shows in `fc_source_status`, and is retried after an exponential
+ * backoff with jitter. `options` may be NULL for the defaults.
+ *
+ * The first poll happens before this returns (waiting at most the timeouts). As for files,
+ * an unreachable URL is not a failure of this call. Fails with `FC_RESULT_INVALID_UTF8`
+ * (the URL, a header or the token), `FC_RESULT_INVALID_ARGUMENT` (an empty URL) or
+ * `FC_RESULT_IO` (the thread cannot start).
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `url` valid for `url_len` bytes; `options` NULL or valid (its
+ * strings and header array valid for their lengths); `out_source` NULL or valid.
+ */
+fc_result fc_http_source_start(const struct fc_store *store,
+                               const char *url,
+                               size_t url_len,
+                               uint32_t interval_ms,
+                               const struct fc_http_source_options *options,
+                               struct fc_source **out_source);
+
+/**
+ * Writes the source's state into `*out_status`. A stopped source reports its state when
+ * it stopped.
+ *
+ * # Safety
+ *
+ * `source` NULL or live; `out_status` NULL or valid for a write.
+ */
+fc_result fc_source_status(const struct fc_source *source, struct fc_source_state *out_status);
+
+/**
+ * Copies the message of the source's last failure (UTF-8, not NUL-terminated; empty when
+ * it never failed) into `buf`, `*out_len` receiving its length. When it does not fit,
+ * returns `FC_RESULT_INSUFFICIENT_SIZE` with the length needed in `*out_len`; pass
+ * `buf = NULL, buf_len = 0` to ask for it. The message can change between two calls (a
+ * new failure): retry until it fits.
+ *
+ * # Safety
+ *
+ * `source` NULL or live; `buf` NULL (with `buf_len` 0) or valid for `buf_len` bytes;
+ * `out_len` NULL or valid for a write.
+ */
+fc_result fc_source_last_error_message(const struct fc_source *source,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Stops the source's thread and waits for it (for an HTTP source, at most one request's
+ * timeouts). The store keeps serving what it has; the status stays readable. Stopping a
+ * stopped source does nothing.
+ *
+ * # Safety
+ *
+ * `source` NULL or live.
+ */
+fc_result fc_source_stop(const struct fc_source *source);
+
+/**
+ * Stops the source (as `fc_source_stop`) and frees it; NULL is a no-op. The store stays
+ * usable through its own handle.
+ *
+ * # Safety
+ *
+ * `source` must be NULL or a live handle, used by no other thread now or later.
+ */
+void fc_source_free(struct fc_source *source);
+
+/**
+ * The stable name of source error kind `kind` (e.g. `"http_status"`), as a static
+ * NUL-terminated string; `"unknown"` for a number that is no `fc_source_error`.
+ */
+const char *fc_source_error_name(uint32_t kind);
+
+/**
  * Creates an empty store into `*out_store`: until the first update every evaluation
  * serves the caller's default with `FC_ERROR_CODE_PROVIDER_NOT_READY`.
  *
@@ -849,7 +1166,8 @@ fc_result fc_store_new_from_bytes(const uint8_t *bytes, size_t len, struct fc_st
 fc_result fc_store_new_from_file(const char *path, size_t path_len, struct fc_store **out_store);
 
 /**
- * Frees a store; NULL is a no-op. Snapshot views taken from it stay valid.
+ * Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
+ * sources feeding it (`fc_source`), which keep it alive until they are freed.
  *
  * # Safety
  *

@@ -16,6 +16,7 @@ mod lists;
 mod panic;
 mod ptr;
 mod snapshot;
+mod source;
 mod store;
 
 use std::ffi::c_char;
@@ -39,6 +40,11 @@ pub use snapshot::{
     fc_snapshot_flag_metadata_len, fc_snapshot_float, fc_snapshot_free, fc_snapshot_int,
     fc_snapshot_json, fc_snapshot_string, fc_snapshot_version,
 };
+pub use source::{
+    fc_file_source_options, fc_file_source_start, fc_http_header, fc_http_source_options,
+    fc_http_source_start, fc_source, fc_source_error, fc_source_error_name, fc_source_free,
+    fc_source_last_error_message, fc_source_state, fc_source_status, fc_source_stop,
+};
 pub use store::{
     fc_store, fc_store_bool, fc_store_float, fc_store_free, fc_store_int, fc_store_json,
     fc_store_kill, fc_store_new, fc_store_new_from_bytes, fc_store_new_from_file, fc_store_revive,
@@ -58,4 +64,5 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<flagcore_engine::Snapshot>();
     send_sync::<flagcore_engine::Store>();
+    send_sync::<source::Source>();
 };

@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use flagcore_engine::{EvaluationContext, Store};
 
@@ -20,7 +21,9 @@ pub struct fc_store {
     _private: [u8; 0],
 }
 
-opaque_handle!(fc_store => Store, "store");
+// An `Arc`, so that a source (`fc_source`) can keep feeding the store from its thread
+// after the caller freed its handle.
+opaque_handle!(fc_store => Arc<Store>, "store");
 
 /// Hands a new store to C.
 ///
@@ -29,7 +32,7 @@ opaque_handle!(fc_store => Store, "store");
 /// `out_store` must be non-NULL and valid for a write.
 unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
     // SAFETY: the caller's promise.
-    unsafe { write_out(out_store, fc_store::into_raw(store)) }
+    unsafe { write_out(out_store, fc_store::into_raw(Arc::new(store))) }
 }
 
 /// Creates an empty store into `*out_store`: until the first update every evaluation
@@ -87,7 +90,7 @@ pub unsafe extern "C" fn fc_store_new_from_file(
     ffi_result! {
         let out_store = out_arg(out_store, "out_store")?;
         // SAFETY: the caller's promise.
-        let path = unsafe { path_arg(path, path_len)? };
+        let path = unsafe { path_arg(path, path_len, "path")? };
         let store = Store::from_file(path)?;
         // SAFETY: non-NULL and valid (the caller's promise).
         unsafe { give(store, out_store) };
@@ -95,7 +98,8 @@ pub unsafe extern "C" fn fc_store_new_from_file(
     }
 }
 
-/// Frees a store; NULL is a no-op. Snapshot views taken from it stay valid.
+/// Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
+/// sources feeding it (`fc_source`), which keep it alive until they are freed.
 ///
 /// # Safety
 ///
@@ -113,11 +117,18 @@ pub unsafe extern "C" fn fc_store_free(store: *mut fc_store) {
 /// # Safety
 ///
 /// `path` must be valid for `len` bytes.
-unsafe fn path_arg(path: *const c_char, len: usize) -> Result<PathBuf, Failure> {
+pub(crate) unsafe fn path_arg(
+    path: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<PathBuf, Failure> {
     // SAFETY: the caller's promise.
-    let bytes = unsafe { bytes_arg(path.cast(), len, "path")? };
+    let bytes = unsafe { bytes_arg(path.cast(), len, what)? };
     if bytes.is_empty() {
-        return Err(Failure::new(fc_result::InvalidArgument, "`path` is empty"));
+        return Err(Failure::new(
+            fc_result::InvalidArgument,
+            format!("`{what}` is empty"),
+        ));
     }
     #[cfg(unix)]
     {
@@ -127,7 +138,7 @@ unsafe fn path_arg(path: *const c_char, len: usize) -> Result<PathBuf, Failure> 
     #[cfg(not(unix))]
     {
         // SAFETY: the caller's promise.
-        Ok(PathBuf::from(unsafe { str_arg(path, len, "path")? }))
+        Ok(PathBuf::from(unsafe { str_arg(path, len, what)? }))
     }
 }
 
@@ -178,7 +189,7 @@ pub unsafe extern "C" fn fc_store_update_file(
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
         // SAFETY: the caller's promise.
-        let path = unsafe { path_arg(path, path_len)? };
+        let path = unsafe { path_arg(path, path_len, "path")? };
         let version = store.update_file(path)?;
         if !out_version.is_null() {
             // SAFETY: non-NULL and valid (the caller's promise).
