@@ -41,6 +41,15 @@ for suite in flagcore-py/scripts/test.sh flagcore-ffi/scripts/test.sh; do
     fi
 done
 
+step "Miri: the C ABI's unsafe code (unit tests and the evaluation path)"
+if rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1; then
+    # Leak checks are left to LeakSanitizer in the C suite: Miri counts the thread-local
+    # last-error message of the test threads as leaked.
+    MIRIFLAGS="-Zmiri-ignore-leaks" cargo +nightly miri test -p flagcore-ffi --lib --test no_alloc
+else
+    echo "SKIPPED: the miri component could not be installed on this machine"
+fi
+
 step "fuzz smoke: each target for ${FUZZ_SECONDS:-20} s"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 scripts/fuzz-seeds.sh

@@ -1,6 +1,6 @@
 //! Core values as Python objects: JSON, metadata, metrics, kills, explanations.
 
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use flagcore::{Explanation, Kill, MetadataValue, Metrics};
 use pyo3::prelude::*;
@@ -86,16 +86,20 @@ pub(crate) fn metrics_to_py<'py>(
     Ok(out)
 }
 
-/// `{"flag": str, "reason": str, "at": float}` with `at` in Unix seconds.
-pub(crate) fn kill_to_py<'py>(py: Python<'py>, kill: &Kill) -> PyResult<Bound<'py, PyDict>> {
-    let at = match kill.at.duration_since(UNIX_EPOCH) {
+/// A time as Unix seconds (negative before 1970), as `time.time()` gives it.
+pub(crate) fn unix_seconds(time: SystemTime) -> f64 {
+    match time.duration_since(UNIX_EPOCH) {
         Ok(since) => since.as_secs_f64(),
         Err(before) => -before.duration().as_secs_f64(),
-    };
+    }
+}
+
+/// `{"flag": str, "reason": str, "at": float}` with `at` in Unix seconds.
+pub(crate) fn kill_to_py<'py>(py: Python<'py>, kill: &Kill) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("flag", &kill.flag)?;
     dict.set_item("reason", &kill.reason)?;
-    dict.set_item("at", at)?;
+    dict.set_item("at", unix_seconds(kill.at))?;
     Ok(dict)
 }
 

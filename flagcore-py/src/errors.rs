@@ -9,11 +9,14 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyTuple, PyType};
 
+use crate::convert::unix_seconds;
+
 const ERRORS_MODULE: &str = "flagcore._errors";
 
 static FLAGCORE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static INVALID_SNAPSHOT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static STALE_SNAPSHOT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static SOURCE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The Python exception for a core error, with its stable `code` and details:
 ///
@@ -68,6 +71,30 @@ fn os_error(path: String, source: std::io::Error) -> PyErr {
             PyOSError::new_err((errno, strerror, path))
         }
         None => PyErr::from(source),
+    }
+}
+
+/// A source's failure as a `SourceError(message, code, at, http_status)` object: an
+/// exception instance given as a value (as `concurrent.futures.Future.exception()` does),
+/// never raised by flagcore.
+pub(crate) fn source_error<'py>(
+    py: Python<'py>,
+    error: &flagcore::source::SourceError,
+) -> PyResult<Bound<'py, PyAny>> {
+    let class = SOURCE_ERROR.import(py, ERRORS_MODULE, "SourceError")?;
+    class.call1((
+        error.message(),
+        error.code(),
+        unix_seconds(error.at()),
+        http_status(error),
+    ))
+}
+
+/// The HTTP status code of an `http_status` error.
+pub(crate) fn http_status(error: &flagcore::source::SourceError) -> Option<u16> {
+    match error.kind() {
+        flagcore::source::SourceErrorKind::HttpStatus(status) => Some(status),
+        _ => None,
     }
 }
 

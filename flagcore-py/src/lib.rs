@@ -7,6 +7,9 @@
 //! which re-exports this module; its types are written by hand in `_flagcore.pyi`.
 //!
 //! - `store`: the `Store` class (loading, typed getters, kills, metrics, explain).
+//! - `source`: `FileSource`, `KillsFileSource` and `HttpSource`, the core's sources, each
+//!   running a Rust thread; `status`: their `SourceStatus`.
+//! - `export`: `MetricsExporter` and `statuses_to_prometheus` (Prometheus text pages).
 //! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
 //! - `details`: the `Details` class and the reason/error-code strings.
 //! - `convert`: JSON values, metadata, metrics and kills as Python objects.
@@ -16,6 +19,9 @@ mod context;
 mod convert;
 mod details;
 mod errors;
+mod export;
+mod source;
+mod status;
 mod store;
 
 use pyo3::prelude::*;
@@ -26,5 +32,17 @@ fn _flagcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<store::Store>()?;
     m.add_class::<details::Details>()?;
+    m.add_class::<source::FileSource>()?;
+    m.add_class::<source::KillsFileSource>()?;
+    m.add_class::<source::HttpSource>()?;
+    m.add_class::<status::SourceStatus>()?;
+    m.add_class::<export::MetricsExporter>()?;
+    m.add_function(wrap_pyfunction!(export::statuses_to_prometheus, m)?)?;
+    // Sources run Rust threads that call into Python (`on_status`): stop them all before
+    // the interpreter finalizes.
+    let stop_all = wrap_pyfunction!(source::stop_all_sources, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (stop_all,))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `Store` class: a [`flagcore::Store`] behind a frozen (lock-free) Python object.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -15,9 +16,10 @@ use crate::errors::to_py_err;
 ///
 /// `frozen`: Python threads share it without a borrow flag; the core store is
 /// `Send + Sync`, its readers never block and its writers lock only among themselves.
+/// The core store is shared (`Arc`) with the sources that feed it.
 #[pyclass(frozen, module = "flagcore", name = "Store")]
 pub(crate) struct Store {
-    inner: flagcore::Store,
+    inner: Arc<flagcore::Store>,
 }
 
 /// The bytes of a snapshot given as `bytes` or `str` (its UTF-8), borrowed.
@@ -35,6 +37,11 @@ fn snapshot_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 }
 
 impl Store {
+    /// The core store, for a source to feed or an exporter to read.
+    pub(crate) fn core(&self) -> &Arc<flagcore::Store> {
+        &self.inner
+    }
+
     /// Validates and swaps in a snapshot with the GIL released: other Python threads go
     /// on evaluating the serving snapshot meanwhile. The bytes stay valid: `bytes` and
     /// `str` are immutable and the caller holds a reference.
@@ -57,7 +64,7 @@ impl Store {
     #[new]
     fn new() -> Store {
         Store {
-            inner: flagcore::Store::new(),
+            inner: Arc::new(flagcore::Store::new()),
         }
     }
 

@@ -10,30 +10,55 @@ nanoseconds a call::
     if store.bool("new-checkout", False, key=user_id, attrs={"plan": "pro"}):
         ...
 
-See the package README for updates, kills, metrics, ``explain`` and the OpenFeature
-provider (:mod:`flagcore.openfeature`).
+Keep it fed in production with a source, each running a Rust thread: a file reloaded on
+change (:class:`FileSource`), an http(s) URL polled with ``ETag`` (:class:`HttpSource`), a
+host's kills file (:class:`KillsFileSource`)::
+
+    source = flagcore.FileSource(store, "/etc/my-service/flags.json")
+    print(source.status())
+
+See the package README for updates, kills, sources, metrics, ``explain`` and the
+OpenFeature provider (:mod:`flagcore.openfeature`).
 """
 
 from flagcore._errors import (
     FlagcoreError,
     InvalidSnapshotError,
+    SourceError,
     StaleSnapshotError,
     ValidationIssue,
 )
-from flagcore._flagcore import Details, Store, __version__
+from flagcore._flagcore import (
+    Details,
+    FileSource,
+    HttpSource,
+    KillsFileSource,
+    MetricsExporter,
+    SourceStatus,
+    Store,
+    __version__,
+    statuses_to_prometheus,
+)
 from flagcore._types import AttrValue, Explanation, FlagMetrics, Kill, MetadataValue
 
 __all__ = [
     "AttrValue",
     "Details",
     "Explanation",
+    "FileSource",
     "FlagMetrics",
     "FlagcoreError",
+    "HttpSource",
     "InvalidSnapshotError",
     "Kill",
+    "KillsFileSource",
     "MetadataValue",
+    "MetricsExporter",
+    "SourceError",
+    "SourceStatus",
     "StaleSnapshotError",
     "Store",
     "ValidationIssue",
     "__version__",
+    "statuses_to_prometheus",
 ]

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "FlagcoreError",
     "InvalidSnapshotError",
+    "SourceError",
     "StaleSnapshotError",
     "ValidationIssue",
 ]
@@ -17,7 +18,8 @@ class FlagcoreError(Exception):
 
     ``code`` is the same stable string as in Rust, C and Go: ``"invalid_snapshot"``,
     ``"stale_snapshot"`` or ``"io"`` (a file could not be read; ``__cause__`` is then the
-    ``OSError``, e.g. ``FileNotFoundError``, that the operating system reported).
+    ``OSError``, e.g. ``FileNotFoundError``, that the operating system reported); a
+    :class:`SourceError` has the codes of a source's failures.
     """
 
     code: str
@@ -78,3 +80,37 @@ class StaleSnapshotError(FlagcoreError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.offered, self.current))
+
+
+class SourceError(FlagcoreError):
+    """A source's failed attempt, as :attr:`flagcore.SourceStatus.last_error` gives it.
+
+    flagcore never raises it: a failing source keeps the last good snapshot serving and
+    reports the failure in its status (an exception object handed over as a value, as
+    ``concurrent.futures.Future.exception()`` does; ``raise status.last_error`` if you
+    want to). ``code`` is one of ``"io"``, ``"invalid_snapshot"``, ``"invalid_kills"``,
+    ``"http_status"``, ``"timeout"``, ``"connect"``, ``"transport"``, ``"too_large"`` or
+    ``"cache"``.
+    """
+
+    at: float
+    """When it happened, in Unix seconds."""
+    http_status: int | None
+    """The HTTP status code when ``code`` is ``"http_status"``."""
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "error",
+        at: float = 0.0,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, code)
+        self.at = at
+        self.http_status = http_status
+
+    def __repr__(self) -> str:
+        return f"SourceError({self.message!r}, code={self.code!r}, http_status={self.http_status!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.code, self.at, self.http_status))

@@ -2,12 +2,25 @@
 # against the built extension.
 import builtins
 import os
-from collections.abc import Mapping
-from typing import Any, final
+import pathlib
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal, final
 
+from flagcore._errors import SourceError
 from flagcore._types import AttrValue, Explanation, FlagMetrics, Kill, MetadataValue
 
-__all__ = ["__version__", "Store", "Details"]
+__all__ = [
+    "__version__",
+    "Store",
+    "Details",
+    "FileSource",
+    "KillsFileSource",
+    "HttpSource",
+    "SourceStatus",
+    "MetricsExporter",
+    "statuses_to_prometheus",
+]
 
 __version__: str
 
@@ -156,3 +169,190 @@ class Store:
     def set_metrics_enabled(self, enabled: builtins.bool) -> None: ...
     def flag_metadata(self, flag: str) -> dict[str, MetadataValue]: ...
     def flag_names(self) -> list[str]: ...
+
+@final
+class SourceStatus:
+    """What a source is doing, as of one moment (a copy: call ``status()`` again for news)."""
+
+    @property
+    def source(self) -> str:
+        """What the source reads: a path, or a URL (its password hidden)."""
+    @property
+    def version(self) -> int | None:
+        """The snapshot version this source last delivered; ``None`` before the first, and
+        for a kills file."""
+    @property
+    def last_outcome(
+        self,
+    ) -> Literal["loaded", "unchanged", "skipped", "from_cache", "failed"] | None:
+        """The last attempt's outcome; ``None`` before the first."""
+    @property
+    def last_success(self) -> float | None:
+        """When the source last answered well (loaded, unchanged or skipped), in Unix
+        seconds."""
+    @property
+    def last_error(self) -> SourceError | None:
+        """The last failure, kept after a recovery (compare its ``at`` with
+        ``last_success``)."""
+    @property
+    def consecutive_failures(self) -> int:
+        """Failures since the last good answer: 0 when healthy."""
+    @property
+    def serving_cache(self) -> bool:
+        """True while the snapshot serving came from the disk cache, not the source."""
+    @property
+    def cache_error(self) -> SourceError | None:
+        """The last failure to write the disk cache, cleared by the next good write."""
+    @property
+    def loads(self) -> int:
+        """Attempts that applied a new document."""
+    @property
+    def unchanged(self) -> int:
+        """Attempts that found nothing new (HTTP 304, same file content)."""
+    @property
+    def skipped(self) -> int:
+        """Attempts whose document was not newer than the serving one."""
+    @property
+    def failures(self) -> int:
+        """Attempts that failed."""
+    @property
+    def healthy(self) -> bool:
+        """True when the last attempt did not fail."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a ``dict``, errors as ``dict``s: ready for ``json.dumps``."""
+
+@final
+class FileSource:
+    """Keeps a store serving a snapshot file, reloaded when it changes, on a Rust thread.
+
+    The first read happens before the constructor returns. The source runs until
+    ``stop()``, the end of a ``with`` block, or until it is garbage-collected: keep a
+    reference.
+    """
+
+    def __new__(
+        cls,
+        store: Store,
+        path: str | os.PathLike[str],
+        *,
+        poll_interval: float | None = None,
+        debounce: float = 0.05,
+        recheck_interval: float = 10.0,
+        cache_dir: str | os.PathLike[str] | None = None,
+        on_status: Callable[[SourceStatus], object] | None = None,
+    ) -> FileSource: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The file, as given."""
+    @property
+    def watch_mode(self) -> Literal["native", "polling"]:
+        """How changes are noticed: the platform's watcher, or polling."""
+    @property
+    def running(self) -> bool:
+        """False once stopped."""
+    def status(self) -> SourceStatus:
+        """The source's state now (after ``stop()``: as it was when stopped)."""
+    def stop(self) -> None:
+        """Stops the source's thread and waits for it; idempotent."""
+    def __enter__(self) -> FileSource: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class KillsFileSource:
+    """Applies a host's kills file (``[{"flag": F, "reason": R}]``) to a store as runtime
+    kills, following its changes, on a Rust thread. Runs until ``stop()``, the end of a
+    ``with`` block, or until it is garbage-collected."""
+
+    def __new__(
+        cls,
+        store: Store,
+        path: str | os.PathLike[str],
+        *,
+        poll_interval: float | None = None,
+        debounce: float = 0.05,
+        recheck_interval: float = 10.0,
+        on_status: Callable[[SourceStatus], object] | None = None,
+    ) -> KillsFileSource: ...
+    @property
+    def path(self) -> pathlib.Path:
+        """The file, as given."""
+    @property
+    def watch_mode(self) -> Literal["native", "polling"]:
+        """How changes are noticed: the platform's watcher, or polling."""
+    @property
+    def running(self) -> bool:
+        """False once stopped."""
+    def status(self) -> SourceStatus:
+        """The source's state now (after ``stop()``: as it was when stopped)."""
+    def stop(self) -> None:
+        """Stops the source's thread and waits for it; idempotent. The kills it made stay."""
+    def __enter__(self) -> KillsFileSource: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class HttpSource:
+    """Keeps a store serving the snapshot at an http(s) URL, polled with ``ETag`` on a
+    Rust thread. The first poll happens before the constructor returns. Runs until
+    ``stop()``, the end of a ``with`` block, or until it is garbage-collected."""
+
+    def __new__(
+        cls,
+        store: Store,
+        url: str,
+        *,
+        interval: float = 10.0,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 5.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        max_body_bytes: int = 67108864,
+        headers: Mapping[str, str] | None = None,
+        bearer_token: str | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        on_status: Callable[[SourceStatus], object] | None = None,
+    ) -> HttpSource: ...
+    @property
+    def url(self) -> str:
+        """The URL, as given."""
+    @property
+    def running(self) -> bool:
+        """False once stopped."""
+    def poll_now(self) -> None:
+        """Polls now rather than at the end of the interval or backoff; returns at once."""
+    def status(self) -> SourceStatus:
+        """The source's state now (after ``stop()``: as it was when stopped)."""
+    def stop(self) -> None:
+        """Stops the source's thread and waits for it; idempotent."""
+    def __enter__(self) -> HttpSource: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+@final
+class MetricsExporter:
+    """Running totals of a store's evaluation counts, rendered with the kills in force and
+    the serving version as a Prometheus text page. Let it be the store's only taker of
+    ``take_metrics``."""
+
+    def __new__(cls) -> MetricsExporter: ...
+    def scrape(self, store: Store) -> str:
+        """Takes ``store``'s new counts into the totals and renders the page."""
+    def totals(self) -> dict[str, FlagMetrics]:
+        """The running evaluation totals so far."""
+
+def statuses_to_prometheus(statuses: Iterable[SourceStatus]) -> str:
+    """Sources' statuses as a Prometheus text page (attempts by outcome, consecutive
+    failures, version, last success, serving from the cache)."""
