@@ -64,7 +64,7 @@ pub(crate) fn validate_document(
         Some(snapshot) if validator.errors.is_empty() => Ok(snapshot),
         _ => {
             if validator.errors.is_empty() {
-                validator.error(Kind::WrongType, "", "not a valid snapshot");
+                validator.error(Kind::WrongType, &Path::Root, "not a valid snapshot");
             }
             Err(InvalidSnapshot {
                 errors: validator.errors,
@@ -73,16 +73,33 @@ pub(crate) fn validate_document(
     }
 }
 
-fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}.{name}")
-    }
+/// Where a value sits in the document, built on the stack while walking it and rendered
+/// (`flags.checkout.rules[2].serve`) only when there is an error to report: a large
+/// snapshot has hundreds of thousands of places and, usually, no errors.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
 }
 
-fn index(parent: &str, i: usize) -> String {
-    format!("{parent}[{i}]")
+impl<'a> Path<'a> {
+    pub(crate) fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    pub(crate) fn index(&'a self, i: usize) -> Path<'a> {
+        Path::Index(self, i)
+    }
+
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Field(Path::Root, name) => (*name).to_owned(),
+            Path::Field(parent, name) => format!("{}.{name}", parent.render()),
+            Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
 }
 
 /// What pass one learns of a flag, for references from other flags.
@@ -111,11 +128,12 @@ impl<'d> Fields<'d> {
 }
 
 impl<'d> Validator<'d> {
-    fn error(&mut self, kind: Kind, path: &str, message: impl Into<String>) {
-        self.errors.push(ValidationError::new(kind, path, message));
+    fn error(&mut self, kind: Kind, path: &Path<'_>, message: impl Into<String>) {
+        self.errors
+            .push(ValidationError::new(kind, &path.render(), message));
     }
 
-    fn wrong_type(&mut self, path: &str, expected: &str, found: &Json) {
+    fn wrong_type(&mut self, path: &Path<'_>, expected: &str, found: &Json) {
         self.error(
             Kind::WrongType,
             path,
@@ -124,7 +142,7 @@ impl<'d> Validator<'d> {
     }
 
     /// Checks that `value` is an object with no unknown or duplicate keys.
-    fn object(&mut self, value: &'d Json, path: &str, allowed: &[&str]) -> Option<Fields<'d>> {
+    fn object(&mut self, value: &'d Json, path: &Path<'_>, allowed: &[&str]) -> Option<Fields<'d>> {
         let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return None;
@@ -133,7 +151,7 @@ impl<'d> Validator<'d> {
             if !allowed.contains(&key.as_str()) {
                 self.error(
                     Kind::UnknownField,
-                    &join(path, key),
+                    &path.field(key),
                     format!(
                         "unknown field `{key}`; expected one of: {}",
                         allowed.join(", ")
@@ -147,53 +165,58 @@ impl<'d> Validator<'d> {
     }
 
     /// Checks a name → value map for duplicate names; returns its members.
-    fn map(&mut self, value: &'d Json, path: &str) -> &'d [(String, Json)] {
+    fn map(&mut self, value: &'d Json, path: &Path<'_>) -> &'d [(String, Json)] {
         let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return &[];
         };
-        for (i, (key, _)) in members.iter().enumerate() {
+        // Maps hold up to every flag of a snapshot: find repeats with a set, not by pairs.
+        let mut seen = std::collections::HashSet::with_capacity(members.len());
+        for (key, _) in members {
             if key.len() > self.limits.max_string_bytes {
-                self.too_long(&join(path, "<key>"), key.len());
-            } else if members[..i].iter().any(|(k, _)| k == key) {
+                self.too_long(&path.field("<key>"), key.len());
+            } else if !seen.insert(key.as_str()) {
                 self.duplicate_key(path, key);
             }
         }
         members
     }
 
-    fn count(&mut self, members: &[(String, Json)], path: &str, limit: usize, name: &str) {
+    fn count(&mut self, members: &[(String, Json)], path: &Path<'_>, limit: usize, name: &str) {
         if members.len() > limit {
             let len = members.len();
             self.error(
                 Kind::Limit,
                 path,
-                format!("{len} {path}, above the limit of {limit} ({name})"),
+                format!(
+                    "{len} {}, above the limit of {limit} ({name})",
+                    path.render()
+                ),
             );
         }
     }
 
-    fn duplicate_key(&mut self, path: &str, key: &str) {
+    fn duplicate_key(&mut self, path: &Path<'_>, key: &str) {
         self.error(
             Kind::DuplicateKey,
-            &join(path, key),
+            &path.field(key),
             format!("duplicate key `{key}`: it is defined more than once"),
         );
     }
 
-    fn required(&mut self, fields: &Fields<'d>, path: &str, name: &str) -> Option<&'d Json> {
+    fn required(&mut self, fields: &Fields<'d>, path: &Path<'_>, name: &str) -> Option<&'d Json> {
         let value = fields.get(name);
         if value.is_none() {
             self.error(
                 Kind::MissingField,
-                &join(path, name),
+                &path.field(name),
                 format!("missing required field `{name}`"),
             );
         }
         value
     }
 
-    fn string(&mut self, value: &'d Json, path: &str) -> Option<&'d str> {
+    fn string(&mut self, value: &'d Json, path: &Path<'_>) -> Option<&'d str> {
         match value {
             Json::String(s) if s.len() > self.limits.max_string_bytes => {
                 self.too_long(path, s.len());
@@ -207,7 +230,7 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn too_long(&mut self, path: &str, len: usize) {
+    fn too_long(&mut self, path: &Path<'_>, len: usize) {
         let limit = self.limits.max_string_bytes;
         self.error(
             Kind::Limit,
@@ -216,7 +239,7 @@ impl<'d> Validator<'d> {
         );
     }
 
-    fn array(&mut self, value: &'d Json, path: &str) -> &'d [Json] {
+    fn array(&mut self, value: &'d Json, path: &Path<'_>) -> &'d [Json] {
         match value {
             Json::Array(items) if items.len() > self.limits.max_list_length => {
                 let (len, limit) = (items.len(), self.limits.max_list_length);
@@ -235,18 +258,23 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn optional_string(&mut self, fields: &Fields<'d>, path: &str, name: &str) -> Option<String> {
+    fn optional_string(
+        &mut self,
+        fields: &Fields<'d>,
+        path: &Path<'_>,
+        name: &str,
+    ) -> Option<String> {
         let value = fields.get(name)?;
-        self.string(value, &join(path, name)).map(str::to_owned)
+        self.string(value, &path.field(name)).map(str::to_owned)
     }
 
-    fn string_list(&mut self, value: Option<&'d Json>, path: &str) -> Vec<String> {
+    fn string_list(&mut self, value: Option<&'d Json>, path: &Path<'_>) -> Vec<String> {
         let Some(value) = value else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
-            if let Some(s) = self.string(item, &index(path, i)) {
+            if let Some(s) = self.string(item, &path.index(i)) {
                 out.push(s.to_owned());
             }
         }
@@ -254,7 +282,7 @@ impl<'d> Validator<'d> {
     }
 
     /// A percentage with at most 3 decimals, in units of 0.001 %.
-    fn percent_units(&mut self, value: &'d Json, path: &str) -> Option<u32> {
+    fn percent_units(&mut self, value: &'d Json, path: &Path<'_>) -> Option<u32> {
         let Json::Number(number) = value else {
             self.wrong_type(path, "a number", value);
             return None;
@@ -282,33 +310,40 @@ impl<'d> Validator<'d> {
     }
 
     fn document(&mut self, json: &'d Json) -> Option<Document> {
-        let fields = self.object(json, "", &["version", "segments", "flags"])?;
-        let version = self.required(&fields, "", "version").and_then(|v| match v {
-            Json::Number(Number::Int(i)) if *i >= 0 => Some(*i as u64),
-            Json::Number(Number::BigUint(u)) => Some(*u),
-            other => {
-                self.error(
-                    Kind::InvalidValue,
-                    "version",
-                    format!("expected an integer >= 0, found {}", describe(other)),
-                );
-                None
-            }
-        });
+        let fields = self.object(json, &Path::Root, &["version", "segments", "flags"])?;
+        let version = self
+            .required(&fields, &Path::Root, "version")
+            .and_then(|v| match v {
+                Json::Number(Number::Int(i)) if *i >= 0 => Some(*i as u64),
+                Json::Number(Number::BigUint(u)) => Some(*u),
+                other => {
+                    self.error(
+                        Kind::InvalidValue,
+                        &Path::Root.field("version"),
+                        format!("expected an integer >= 0, found {}", describe(other)),
+                    );
+                    None
+                }
+            });
         let segment_members = fields
             .get("segments")
-            .map_or(&[][..], |s| self.map(s, "segments"));
+            .map_or(&[][..], |s| self.map(s, &Path::Root.field("segments")));
         let flag_members = self
-            .required(&fields, "", "flags")
-            .map_or(&[][..], |f| self.map(f, "flags"));
+            .required(&fields, &Path::Root, "flags")
+            .map_or(&[][..], |f| self.map(f, &Path::Root.field("flags")));
 
         self.count(
             segment_members,
-            "segments",
+            &Path::Root.field("segments"),
             self.limits.max_segments,
             "max_segments",
         );
-        self.count(flag_members, "flags", self.limits.max_flags, "max_flags");
+        self.count(
+            flag_members,
+            &Path::Root.field("flags"),
+            self.limits.max_flags,
+            "max_flags",
+        );
         if !self.errors.is_empty() {
             return None;
         }
@@ -329,14 +364,14 @@ impl<'d> Validator<'d> {
         let segments: Vec<(String, Segment)> = segment_members
             .iter()
             .filter_map(|(name, value)| {
-                let segment = self.segment(value, &join("segments", name))?;
+                let segment = self.segment(value, &Path::Root.field("segments").field(name))?;
                 Some((name.clone(), segment))
             })
             .collect();
         let flags: Vec<(String, Flag)> = flag_members
             .iter()
             .filter_map(|(name, value)| {
-                let flag = self.flag(name, value, &join("flags", name))?;
+                let flag = self.flag(name, value, &Path::Root.field("flags").field(name))?;
                 Some((name.clone(), flag))
             })
             .collect();
@@ -353,16 +388,16 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn segment(&mut self, value: &'d Json, path: &str) -> Option<Segment> {
+    fn segment(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Segment> {
         let fields = self.object(value, path, &["description", "include", "exclude", "rules"])?;
         self.optional_string(&fields, path, "description");
-        let include = self.string_list(fields.get("include"), &join(path, "include"));
-        let exclude = self.string_list(fields.get("exclude"), &join(path, "exclude"));
+        let include = self.string_list(fields.get("include"), &path.field("include"));
+        let exclude = self.string_list(fields.get("exclude"), &path.field("exclude"));
         let mut rules = Vec::new();
         if let Some(list) = fields.get("rules") {
-            let rules_path = join(path, "rules");
+            let rules_path = path.field("rules");
             for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
-                let rule_path = index(&rules_path, i);
+                let rule_path = rules_path.index(i);
                 let Some(rule_fields) =
                     self.object(rule, &rule_path, &["description", "conditions"])
                 else {
@@ -370,7 +405,7 @@ impl<'d> Validator<'d> {
                 };
                 self.optional_string(&rule_fields, &rule_path, "description");
                 if let Some(conditions) = self.required(&rule_fields, &rule_path, "conditions") {
-                    rules.push(self.conditions(conditions, &join(&rule_path, "conditions")));
+                    rules.push(self.conditions(conditions, &rule_path.field("conditions")));
                 }
             }
         }
@@ -381,7 +416,7 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn flag(&mut self, name: &str, value: &'d Json, path: &str) -> Option<Flag> {
+    fn flag(&mut self, name: &str, value: &'d Json, path: &Path<'_>) -> Option<Flag> {
         let fields = self.object(
             value,
             path,
@@ -399,7 +434,7 @@ impl<'d> Validator<'d> {
             ],
         )?;
         let (variants, kind) = match self.required(&fields, path, "variants") {
-            Some(v) => self.variants(v, &join(path, "variants")),
+            Some(v) => self.variants(v, &path.field("variants")),
             None => (Vec::new(), None),
         };
         let names: Vec<&str> = variants.iter().map(|(n, _)| n.as_str()).collect();
@@ -408,39 +443,39 @@ impl<'d> Validator<'d> {
             .and_then(|v| match v {
                 Json::Bool(b) => Some(*b),
                 other => {
-                    self.wrong_type(&join(path, "enabled"), "a boolean", other);
+                    self.wrong_type(&path.field("enabled"), "a boolean", other);
                     None
                 }
             });
         let off_variant = self
             .required(&fields, path, "off_variant")
-            .and_then(|v| self.variant_ref(v, &join(path, "off_variant"), name, &names));
+            .and_then(|v| self.variant_ref(v, &path.field("off_variant"), name, &names));
         let salt = self.optional_string(&fields, path, "salt");
         let description = self.optional_string(&fields, path, "description");
         let metadata = fields
             .get("metadata")
-            .map(|m| self.metadata(m, &join(path, "metadata")))
+            .map(|m| self.metadata(m, &path.field("metadata")))
             .unwrap_or_default();
         let prerequisites = fields
             .get("prerequisites")
-            .map(|p| self.prerequisites(p, &join(path, "prerequisites")))
+            .map(|p| self.prerequisites(p, &path.field("prerequisites")))
             .unwrap_or_default();
         let targets = fields
             .get("targets")
-            .map(|t| self.targets(t, &join(path, "targets"), name, &names))
+            .map(|t| self.targets(t, &path.field("targets"), name, &names))
             .unwrap_or_default();
         let mut rules = Vec::new();
         if let Some(list) = fields.get("rules") {
-            let rules_path = join(path, "rules");
+            let rules_path = path.field("rules");
             for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
-                if let Some(rule) = self.rule(rule, &index(&rules_path, i), name, &names) {
+                if let Some(rule) = self.rule(rule, &rules_path.index(i), name, &names) {
                     rules.push(rule);
                 }
             }
         }
         let fallthrough = self
             .required(&fields, path, "fallthrough")
-            .and_then(|f| self.serve(f, &join(path, "fallthrough"), name, &names));
+            .and_then(|f| self.serve(f, &path.field("fallthrough"), name, &names));
         Some(Flag {
             kind: kind?,
             variants,
@@ -459,7 +494,7 @@ impl<'d> Validator<'d> {
     fn variants(
         &mut self,
         value: &'d Json,
-        path: &str,
+        path: &Path<'_>,
     ) -> (Vec<(String, serde_json::Value)>, Option<ValueKind>) {
         let members = self.map(value, path);
         if members.is_empty() {
@@ -484,7 +519,7 @@ impl<'d> Validator<'d> {
                 Json::Number(Number::BigUint(_)) => {
                     self.error(
                         Kind::InvalidValue,
-                        &join(path, name),
+                        &path.field(name),
                         "integer out of the signed 64-bit range",
                     );
                     continue;
@@ -492,7 +527,7 @@ impl<'d> Validator<'d> {
                 Json::Null => {
                     self.error(
                         Kind::WrongType,
-                        &join(path, name),
+                        &path.field(name),
                         "a variant value is a boolean, string, number, object or array, not null",
                     );
                     continue;
@@ -533,7 +568,7 @@ impl<'d> Validator<'d> {
     fn variant_ref(
         &mut self,
         value: &'d Json,
-        path: &str,
+        path: &Path<'_>,
         flag: &str,
         names: &[&str],
     ) -> Option<usize> {
@@ -552,7 +587,7 @@ impl<'d> Validator<'d> {
         found
     }
 
-    fn metadata(&mut self, value: &'d Json, path: &str) -> Vec<(String, MetadataValue)> {
+    fn metadata(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<(String, MetadataValue)> {
         let mut out = Vec::new();
         for (key, v) in self.map(value, path) {
             let entry = match v {
@@ -560,7 +595,7 @@ impl<'d> Validator<'d> {
                 Json::Number(n) => MetadataValue::Number(n.as_f64()),
                 Json::Bool(b) => MetadataValue::Bool(*b),
                 other => {
-                    self.wrong_type(&join(path, key), "a string, number or boolean", other);
+                    self.wrong_type(&path.field(key), "a string, number or boolean", other);
                     continue;
                 }
             };
@@ -569,26 +604,26 @@ impl<'d> Validator<'d> {
         out
     }
 
-    fn prerequisites(&mut self, value: &'d Json, path: &str) -> Vec<(usize, String)> {
+    fn prerequisites(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<(usize, String)> {
         let mut out = Vec::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
-            let item_path = index(path, i);
+            let item_path = path.index(i);
             let Some(fields) = self.object(item, &item_path, &["flag", "variant"]) else {
                 continue;
             };
             let flag = self
                 .required(&fields, &item_path, "flag")
-                .and_then(|f| self.string(f, &join(&item_path, "flag")));
+                .and_then(|f| self.string(f, &item_path.field("flag")));
             let variant = self
                 .required(&fields, &item_path, "variant")
-                .and_then(|v| self.string(v, &join(&item_path, "variant")));
+                .and_then(|v| self.string(v, &item_path.field("variant")));
             let (Some(flag), Some(variant)) = (flag, variant) else {
                 continue;
             };
             let Some(header) = self.flags.get(flag) else {
                 self.error(
                     Kind::UndefinedFlag,
-                    &join(&item_path, "flag"),
+                    &item_path.field("flag"),
                     format!("prerequisite flag `{flag}` is not defined"),
                 );
                 continue;
@@ -598,7 +633,7 @@ impl<'d> Validator<'d> {
                 let known = header.variants.join(", ");
                 self.error(
                     Kind::UnknownVariant,
-                    &join(&item_path, "variant"),
+                    &item_path.field("variant"),
                     format!("unknown variant `{variant}`; flag `{flag}` has: {known}"),
                 );
                 continue;
@@ -611,34 +646,38 @@ impl<'d> Validator<'d> {
     fn targets(
         &mut self,
         value: &'d Json,
-        path: &str,
+        path: &Path<'_>,
         flag: &str,
         names: &[&str],
     ) -> Vec<(usize, Vec<String>)> {
         let mut out = Vec::new();
-        let mut seen: HashMap<&'d str, String> = HashMap::new();
+        // Where each key was first targeted: (target, key) indices, rendered on a repeat.
+        let mut seen: HashMap<&'d str, (usize, usize)> = HashMap::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
-            let item_path = index(path, i);
+            let item_path = path.index(i);
             let Some(fields) = self.object(item, &item_path, &["variant", "keys"]) else {
                 continue;
             };
             let variant = self
                 .required(&fields, &item_path, "variant")
-                .and_then(|v| self.variant_ref(v, &join(&item_path, "variant"), flag, names));
-            let keys_path = join(&item_path, "keys");
+                .and_then(|v| self.variant_ref(v, &item_path.field("variant"), flag, names));
+            let keys_path = item_path.field("keys");
             let mut keys = Vec::new();
             if let Some(list) = self.required(&fields, &item_path, "keys") {
                 for (j, key) in self.array(list, &keys_path).iter().enumerate() {
-                    let key_path = index(&keys_path, j);
+                    let key_path = keys_path.index(j);
                     let Some(key) = self.string(key, &key_path) else {
                         continue;
                     };
-                    if let Some(first) = seen.get(key) {
+                    if let Some(&(t, k)) = seen.get(key) {
+                        let first = path.index(t);
+                        let first = first.field("keys");
+                        let first = first.index(k).render();
                         let message = format!("key `{key}` is already targeted at {first}");
                         self.error(Kind::DuplicateTarget, &key_path, message);
                         continue;
                     }
-                    seen.insert(key, key_path);
+                    seen.insert(key, (i, j));
                     keys.push(key.to_owned());
                 }
             }
@@ -649,16 +688,22 @@ impl<'d> Validator<'d> {
         out
     }
 
-    fn rule(&mut self, value: &'d Json, path: &str, flag: &str, names: &[&str]) -> Option<Rule> {
+    fn rule(
+        &mut self,
+        value: &'d Json,
+        path: &Path<'_>,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Rule> {
         let fields = self.object(value, path, &["id", "description", "conditions", "serve"])?;
         let id = self.optional_string(&fields, path, "id");
         self.optional_string(&fields, path, "description");
         let conditions = self
             .required(&fields, path, "conditions")
-            .map(|c| self.conditions(c, &join(path, "conditions")));
+            .map(|c| self.conditions(c, &path.field("conditions")));
         let serve = self
             .required(&fields, path, "serve")
-            .and_then(|s| self.serve(s, &join(path, "serve"), flag, names));
+            .and_then(|s| self.serve(s, &path.field("serve"), flag, names));
         Some(Rule {
             id,
             conditions: conditions?,
@@ -666,13 +711,19 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn serve(&mut self, value: &'d Json, path: &str, flag: &str, names: &[&str]) -> Option<Serve> {
+    fn serve(
+        &mut self,
+        value: &'d Json,
+        path: &Path<'_>,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Serve> {
         let fields = self.object(value, path, &["variant", "rollout"])?;
         match (fields.get("variant"), fields.get("rollout")) {
             (Some(variant), None) => self
-                .variant_ref(variant, &join(path, "variant"), flag, names)
+                .variant_ref(variant, &path.field("variant"), flag, names)
                 .map(Serve::Variant),
-            (None, Some(rollout)) => self.rollout(rollout, &join(path, "rollout"), flag, names),
+            (None, Some(rollout)) => self.rollout(rollout, &path.field("rollout"), flag, names),
             (Some(_), Some(_)) => {
                 self.error(
                     Kind::InvalidValue,
@@ -695,7 +746,7 @@ impl<'d> Validator<'d> {
     fn rollout(
         &mut self,
         value: &'d Json,
-        path: &str,
+        path: &Path<'_>,
         flag: &str,
         names: &[&str],
     ) -> Option<Serve> {
@@ -703,7 +754,7 @@ impl<'d> Validator<'d> {
         let by = self
             .optional_string(&fields, path, "by")
             .unwrap_or_else(|| "key".to_owned());
-        let split_path = join(path, "split");
+        let split_path = path.field("split");
         let list = self.required(&fields, path, "split")?;
         let items = self.array(list, &split_path);
         if items.is_empty() && matches!(list, Json::Array(_)) {
@@ -718,17 +769,17 @@ impl<'d> Validator<'d> {
         let mut total = 0u32;
         let mut complete = true;
         for (i, item) in items.iter().enumerate() {
-            let item_path = index(&split_path, i);
+            let item_path = split_path.index(i);
             let Some(entry) = self.object(item, &item_path, &["variant", "weight"]) else {
                 complete = false;
                 continue;
             };
             let variant = self
                 .required(&entry, &item_path, "variant")
-                .and_then(|v| self.variant_ref(v, &join(&item_path, "variant"), flag, names));
+                .and_then(|v| self.variant_ref(v, &item_path.field("variant"), flag, names));
             let weight = self
                 .required(&entry, &item_path, "weight")
-                .and_then(|w| self.percent_units(w, &join(&item_path, "weight")));
+                .and_then(|w| self.percent_units(w, &item_path.field("weight")));
             // An unknown variant is its own error; its weight still counts in the sum.
             match (variant, weight) {
                 (Some(variant), Some(weight)) => split.push((variant, weight)),
@@ -752,17 +803,17 @@ impl<'d> Validator<'d> {
         (split.len() == items.len()).then_some(Serve::Rollout { by, split })
     }
 
-    fn conditions(&mut self, value: &'d Json, path: &str) -> Vec<Condition> {
+    fn conditions(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<Condition> {
         let mut out = Vec::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
-            if let Some(condition) = self.condition(item, &index(path, i)) {
+            if let Some(condition) = self.condition(item, &path.index(i)) {
                 out.push(condition);
             }
         }
         out
     }
 
-    fn segment_ref(&mut self, value: &'d Json, path: &str) -> Option<usize> {
+    fn segment_ref(&mut self, value: &'d Json, path: &Path<'_>) -> Option<usize> {
         let name = self.string(value, path)?;
         let found = self.segments.get(name).copied();
         if found.is_none() {
@@ -775,7 +826,7 @@ impl<'d> Validator<'d> {
         found
     }
 
-    fn condition(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+    fn condition(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
         if !matches!(value, Json::Object(_)) {
             self.wrong_type(path, "an object", value);
             return None;
@@ -784,37 +835,37 @@ impl<'d> Validator<'d> {
             let fields = self.object(value, path, &["in_segment"])?;
             let name = fields.get("in_segment")?;
             return self
-                .segment_ref(name, &join(path, "in_segment"))
+                .segment_ref(name, &path.field("in_segment"))
                 .map(Condition::InSegment);
         }
         if value.get("not_in_segment").is_some() {
             let fields = self.object(value, path, &["not_in_segment"])?;
             let name = fields.get("not_in_segment")?;
             return self
-                .segment_ref(name, &join(path, "not_in_segment"))
+                .segment_ref(name, &path.field("not_in_segment"))
                 .map(Condition::NotInSegment);
         }
         if value.get("in_bucket").is_some() {
             let fields = self.object(value, path, &["in_bucket"])?;
-            return self.in_bucket(fields.get("in_bucket")?, &join(path, "in_bucket"));
+            return self.in_bucket(fields.get("in_bucket")?, &path.field("in_bucket"));
         }
         self.clause(value, path)
     }
 
-    fn in_bucket(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+    fn in_bucket(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
         let fields = self.object(value, path, &["salt", "by", "from", "to"])?;
         let salt = self
             .required(&fields, path, "salt")
-            .and_then(|s| self.string(s, &join(path, "salt")));
+            .and_then(|s| self.string(s, &path.field("salt")));
         let by = self
             .optional_string(&fields, path, "by")
             .unwrap_or_else(|| "key".to_owned());
         let from = self
             .required(&fields, path, "from")
-            .and_then(|f| self.percent_units(f, &join(path, "from")));
+            .and_then(|f| self.percent_units(f, &path.field("from")));
         let to = self
             .required(&fields, path, "to")
-            .and_then(|t| self.percent_units(t, &join(path, "to")));
+            .and_then(|t| self.percent_units(t, &path.field("to")));
         let (salt, from, to) = (salt?, from?, to?);
         if from > to {
             self.error(

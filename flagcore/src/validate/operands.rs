@@ -2,7 +2,7 @@
 
 use regex::RegexBuilder;
 
-use super::{index, join, Validator};
+use super::{Path, Validator};
 use crate::error::ValidationErrorKind as Kind;
 use crate::plan::semver::Version;
 use crate::plan::time::parse_rfc3339;
@@ -10,12 +10,12 @@ use crate::snapshot::json::{Json, Number};
 use crate::snapshot::{Condition, Operands, Operator, Scalar};
 
 impl<'d> Validator<'d> {
-    pub(super) fn clause(&mut self, value: &'d Json, path: &str) -> Option<Condition> {
+    pub(super) fn clause(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
         let fields = self.object(value, path, &["attribute", "op", "values"])?;
         let attribute = self
             .required(&fields, path, "attribute")
-            .and_then(|a| self.string(a, &join(path, "attribute")));
-        let op_path = join(path, "op");
+            .and_then(|a| self.string(a, &path.field("attribute")));
+        let op_path = path.field("op");
         let op = self
             .required(&fields, path, "op")
             .and_then(|o| self.string(o, &op_path))
@@ -35,7 +35,7 @@ impl<'d> Validator<'d> {
                 op
             });
         let (attribute, op) = (attribute?, op?);
-        let values_path = join(path, "values");
+        let values_path = path.field("values");
         let operands = if op == Operator::Exists {
             // `exists` takes no values; an empty list says the same.
             let has_values = match fields.get("values") {
@@ -73,7 +73,7 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn operands(&mut self, op: Operator, items: &'d [Json], path: &str) -> Option<Operands> {
+    fn operands(&mut self, op: Operator, items: &'d [Json], path: &Path<'_>) -> Option<Operands> {
         let errors_before = self.errors.len();
         let operands = match op {
             Operator::Eq | Operator::Neq | Operator::In | Operator::NotIn => {
@@ -153,17 +153,17 @@ impl<'d> Validator<'d> {
     fn each<T>(
         &mut self,
         items: &'d [Json],
-        path: &str,
-        mut parse: impl FnMut(&mut Self, &'d Json, &str) -> Option<T>,
+        path: &Path<'_>,
+        mut parse: impl FnMut(&mut Self, &'d Json, &Path<'_>) -> Option<T>,
     ) -> Vec<T> {
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| parse(self, item, &index(path, i)))
+            .filter_map(|(i, item)| parse(self, item, &path.index(i)))
             .collect()
     }
 
-    fn scalar(&mut self, item: &'d Json, path: &str, expected: &str) -> Option<Scalar> {
+    fn scalar(&mut self, item: &'d Json, path: &Path<'_>, expected: &str) -> Option<Scalar> {
         match item {
             Json::String(s) => Some(Scalar::Str(s.clone())),
             Json::Bool(b) => Some(Scalar::Bool(*b)),
