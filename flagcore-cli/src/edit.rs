@@ -70,7 +70,7 @@ pub(crate) fn set_enabled(
 
 /// Records the kill reason and time in the flag's metadata (the format's place for
 /// operator notes), or removes them on revive.
-fn set_metadata(flag: &mut Json, kill_reason: Option<&str>) {
+fn set_metadata(flag: &mut Json<'_>, kill_reason: Option<&str>) {
     let Json::Object(members) = flag else {
         return;
     };
@@ -78,7 +78,7 @@ fn set_metadata(flag: &mut Json, kill_reason: Option<&str>) {
         if kill_reason.is_none() {
             return;
         }
-        members.push(("metadata".to_owned(), Json::Object(Vec::new())));
+        members.push(("metadata".into(), Json::Object(Vec::new())));
     }
     let Some(Json::Object(metadata)) = flag.get_mut("metadata") else {
         return;
@@ -88,11 +88,8 @@ fn set_metadata(flag: &mut Json, kill_reason: Option<&str>) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        metadata.push(("kill_reason".to_owned(), Json::String(reason.to_owned())));
-        metadata.push((
-            "killed_at".to_owned(),
-            Json::Number(Number::Int(now as i64)),
-        ));
+        metadata.push(("kill_reason".into(), Json::String(reason.to_owned().into())));
+        metadata.push(("killed_at".into(), Json::Number(Number::Int(now as i64))));
     }
 }
 

@@ -4,6 +4,7 @@
 //! flags of one name (a bad merge) must be rejected, and `flagcore kill` must rewrite a
 //! file without reordering it. So the loader reads into this tree first.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -32,8 +33,10 @@ impl Number {
 }
 
 /// One JSON value; objects keep their members in document order, duplicates included.
+/// Strings without escapes borrow from the parsed bytes, so parsing a large snapshot
+/// allocates little.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
+pub enum Json<'a> {
     /// `null`
     Null,
     /// `true` / `false`
@@ -41,16 +44,16 @@ pub enum Json {
     /// A number.
     Number(Number),
     /// A string.
-    String(String),
+    String(Cow<'a, str>),
     /// An array.
-    Array(Vec<Json>),
+    Array(Vec<Json<'a>>),
     /// An object, members in document order.
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
-impl Json {
+impl<'a> Json<'a> {
     /// Parses a document, reporting syntax errors with line and column.
-    pub fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Json<'a>, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
 
@@ -67,7 +70,7 @@ impl Json {
     }
 
     /// The first member named `name`, when this is an object.
-    pub fn get(&self, name: &str) -> Option<&Json> {
+    pub fn get(&self, name: &str) -> Option<&Json<'a>> {
         match self {
             Json::Object(members) => members.iter().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
@@ -75,7 +78,7 @@ impl Json {
     }
 
     /// A mutable reference to the first member named `name`, when this is an object.
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut Json> {
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Json<'a>> {
         match self {
             Json::Object(members) => members.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
@@ -90,67 +93,88 @@ impl Json {
             Json::Number(Number::Int(i)) => serde_json::Value::from(*i),
             Json::Number(Number::BigUint(u)) => serde_json::Value::from(*u),
             Json::Number(Number::Float(f)) => serde_json::Value::from(*f),
-            Json::String(s) => serde_json::Value::String(s.clone()),
+            Json::String(s) => serde_json::Value::String(s.to_string()),
             Json::Array(items) => {
                 serde_json::Value::Array(items.iter().map(Json::to_value).collect())
             }
             Json::Object(members) => serde_json::Value::Object(
                 members
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_value()))
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
                     .collect(),
             ),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
         deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer
+            .deserialize_str(JsonVisitor)
+            .and_then(|json| match json {
+                Json::String(s) => Ok(Key(s)),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a string key, found {}",
+                    other.type_name()
+                ))),
+            })
     }
 }
 
 struct JsonVisitor;
 
 impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Json, E> {
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
         Ok(Json::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
         Ok(Json::Number(Number::Int(v)))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
         Ok(Json::Number(match i64::try_from(v) {
             Ok(i) => Number::Int(i),
             Err(_) => Number::BigUint(v),
         }))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
         Ok(Json::Number(Number::Float(v)))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -158,16 +182,16 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some((key, value)) = map.next_entry::<String, Json>()? {
+        while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Json<'de>>()? {
             members.push((key, value));
         }
         Ok(Json::Object(members))
     }
 }
 
-impl Serialize for Json {
+impl Serialize for Json<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Json::Null => serializer.serialize_unit(),

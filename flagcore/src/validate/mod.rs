@@ -6,6 +6,7 @@
 mod graph;
 mod operands;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
@@ -118,11 +119,11 @@ struct Validator<'d> {
 
 /// The members of one object, checked for unknown and duplicate keys.
 struct Fields<'d> {
-    members: &'d [(String, Json)],
+    members: &'d [(Cow<'d, str>, Json<'d>)],
 }
 
 impl<'d> Fields<'d> {
-    fn get(&self, name: &str) -> Option<&'d Json> {
+    fn get(&self, name: &str) -> Option<&'d Json<'d>> {
         self.members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
@@ -142,13 +143,18 @@ impl<'d> Validator<'d> {
     }
 
     /// Checks that `value` is an object with no unknown or duplicate keys.
-    fn object(&mut self, value: &'d Json, path: &Path<'_>, allowed: &[&str]) -> Option<Fields<'d>> {
+    fn object(
+        &mut self,
+        value: &'d Json<'d>,
+        path: &Path<'_>,
+        allowed: &[&str],
+    ) -> Option<Fields<'d>> {
         let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return None;
         };
         for (i, (key, _)) in members.iter().enumerate() {
-            if !allowed.contains(&key.as_str()) {
+            if !allowed.contains(&key.as_ref()) {
                 self.error(
                     Kind::UnknownField,
                     &path.field(key),
@@ -165,7 +171,7 @@ impl<'d> Validator<'d> {
     }
 
     /// Checks a name → value map for duplicate names; returns its members.
-    fn map(&mut self, value: &'d Json, path: &Path<'_>) -> &'d [(String, Json)] {
+    fn map(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> &'d [(Cow<'d, str>, Json<'d>)] {
         let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return &[];
@@ -175,14 +181,20 @@ impl<'d> Validator<'d> {
         for (key, _) in members {
             if key.len() > self.limits.max_string_bytes {
                 self.too_long(&path.field("<key>"), key.len());
-            } else if !seen.insert(key.as_str()) {
+            } else if !seen.insert(key.as_ref()) {
                 self.duplicate_key(path, key);
             }
         }
         members
     }
 
-    fn count(&mut self, members: &[(String, Json)], path: &Path<'_>, limit: usize, name: &str) {
+    fn count(
+        &mut self,
+        members: &[(Cow<'d, str>, Json<'d>)],
+        path: &Path<'_>,
+        limit: usize,
+        name: &str,
+    ) {
         if members.len() > limit {
             let len = members.len();
             self.error(
@@ -204,7 +216,12 @@ impl<'d> Validator<'d> {
         );
     }
 
-    fn required(&mut self, fields: &Fields<'d>, path: &Path<'_>, name: &str) -> Option<&'d Json> {
+    fn required(
+        &mut self,
+        fields: &Fields<'d>,
+        path: &Path<'_>,
+        name: &str,
+    ) -> Option<&'d Json<'d>> {
         let value = fields.get(name);
         if value.is_none() {
             self.error(
@@ -216,7 +233,7 @@ impl<'d> Validator<'d> {
         value
     }
 
-    fn string(&mut self, value: &'d Json, path: &Path<'_>) -> Option<&'d str> {
+    fn string(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<&'d str> {
         match value {
             Json::String(s) if s.len() > self.limits.max_string_bytes => {
                 self.too_long(path, s.len());
@@ -239,7 +256,7 @@ impl<'d> Validator<'d> {
         );
     }
 
-    fn array(&mut self, value: &'d Json, path: &Path<'_>) -> &'d [Json] {
+    fn array(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> &'d [Json<'d>] {
         match value {
             Json::Array(items) if items.len() > self.limits.max_list_length => {
                 let (len, limit) = (items.len(), self.limits.max_list_length);
@@ -268,7 +285,7 @@ impl<'d> Validator<'d> {
         self.string(value, &path.field(name)).map(str::to_owned)
     }
 
-    fn string_list(&mut self, value: Option<&'d Json>, path: &Path<'_>) -> Vec<String> {
+    fn string_list(&mut self, value: Option<&'d Json<'d>>, path: &Path<'_>) -> Vec<String> {
         let Some(value) = value else {
             return Vec::new();
         };
@@ -282,7 +299,7 @@ impl<'d> Validator<'d> {
     }
 
     /// A percentage with at most 3 decimals, in units of 0.001 %.
-    fn percent_units(&mut self, value: &'d Json, path: &Path<'_>) -> Option<u32> {
+    fn percent_units(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<u32> {
         let Json::Number(number) = value else {
             self.wrong_type(path, "a number", value);
             return None;
@@ -309,7 +326,7 @@ impl<'d> Validator<'d> {
         Some(units as u32)
     }
 
-    fn document(&mut self, json: &'d Json) -> Option<Document> {
+    fn document(&mut self, json: &'d Json<'d>) -> Option<Document> {
         let fields = self.object(json, &Path::Root, &["version", "segments", "flags"])?;
         let version = self
             .required(&fields, &Path::Root, "version")
@@ -353,7 +370,7 @@ impl<'d> Validator<'d> {
         }
         for (i, (name, flag)) in flag_members.iter().enumerate() {
             let variants = match flag.get("variants") {
-                Some(Json::Object(members)) => members.iter().map(|(k, _)| k.as_str()).collect(),
+                Some(Json::Object(members)) => members.iter().map(|(k, _)| k.as_ref()).collect(),
                 _ => Vec::new(),
             };
             self.flags
@@ -365,14 +382,14 @@ impl<'d> Validator<'d> {
             .iter()
             .filter_map(|(name, value)| {
                 let segment = self.segment(value, &Path::Root.field("segments").field(name))?;
-                Some((name.clone(), segment))
+                Some((name.to_string(), segment))
             })
             .collect();
         let flags: Vec<(String, Flag)> = flag_members
             .iter()
             .filter_map(|(name, value)| {
                 let flag = self.flag(name, value, &Path::Root.field("flags").field(name))?;
-                Some((name.clone(), flag))
+                Some((name.to_string(), flag))
             })
             .collect();
         if !self.errors.is_empty() {
@@ -388,7 +405,7 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn segment(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Segment> {
+    fn segment(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Segment> {
         let fields = self.object(value, path, &["description", "include", "exclude", "rules"])?;
         self.optional_string(&fields, path, "description");
         let include = self.string_list(fields.get("include"), &path.field("include"));
@@ -416,7 +433,7 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn flag(&mut self, name: &str, value: &'d Json, path: &Path<'_>) -> Option<Flag> {
+    fn flag(&mut self, name: &str, value: &'d Json<'d>, path: &Path<'_>) -> Option<Flag> {
         let fields = self.object(
             value,
             path,
@@ -493,7 +510,7 @@ impl<'d> Validator<'d> {
 
     fn variants(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
     ) -> (Vec<(String, serde_json::Value)>, Option<ValueKind>) {
         let members = self.map(value, path);
@@ -534,7 +551,7 @@ impl<'d> Validator<'d> {
                 }
             };
             kinds.push((kind, name));
-            variants.push((name.clone(), v.to_value()));
+            variants.push((name.to_string(), v.to_value()));
         }
         if variants.len() != members.len() {
             return (variants, None);
@@ -567,7 +584,7 @@ impl<'d> Validator<'d> {
 
     fn variant_ref(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
         flag: &str,
         names: &[&str],
@@ -587,11 +604,11 @@ impl<'d> Validator<'d> {
         found
     }
 
-    fn metadata(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<(String, MetadataValue)> {
+    fn metadata(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<(String, MetadataValue)> {
         let mut out = Vec::new();
         for (key, v) in self.map(value, path) {
             let entry = match v {
-                Json::String(s) => MetadataValue::String(s.clone()),
+                Json::String(s) => MetadataValue::String(s.to_string()),
                 Json::Number(n) => MetadataValue::Number(n.as_f64()),
                 Json::Bool(b) => MetadataValue::Bool(*b),
                 other => {
@@ -599,12 +616,12 @@ impl<'d> Validator<'d> {
                     continue;
                 }
             };
-            out.push((key.clone(), entry));
+            out.push((key.to_string(), entry));
         }
         out
     }
 
-    fn prerequisites(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<(usize, String)> {
+    fn prerequisites(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<(usize, String)> {
         let mut out = Vec::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
             let item_path = path.index(i);
@@ -645,7 +662,7 @@ impl<'d> Validator<'d> {
 
     fn targets(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
         flag: &str,
         names: &[&str],
@@ -690,7 +707,7 @@ impl<'d> Validator<'d> {
 
     fn rule(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
         flag: &str,
         names: &[&str],
@@ -713,7 +730,7 @@ impl<'d> Validator<'d> {
 
     fn serve(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
         flag: &str,
         names: &[&str],
@@ -745,7 +762,7 @@ impl<'d> Validator<'d> {
 
     fn rollout(
         &mut self,
-        value: &'d Json,
+        value: &'d Json<'d>,
         path: &Path<'_>,
         flag: &str,
         names: &[&str],
@@ -803,7 +820,7 @@ impl<'d> Validator<'d> {
         (split.len() == items.len()).then_some(Serve::Rollout { by, split })
     }
 
-    fn conditions(&mut self, value: &'d Json, path: &Path<'_>) -> Vec<Condition> {
+    fn conditions(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<Condition> {
         let mut out = Vec::new();
         for (i, item) in self.array(value, path).iter().enumerate() {
             if let Some(condition) = self.condition(item, &path.index(i)) {
@@ -813,7 +830,7 @@ impl<'d> Validator<'d> {
         out
     }
 
-    fn segment_ref(&mut self, value: &'d Json, path: &Path<'_>) -> Option<usize> {
+    fn segment_ref(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<usize> {
         let name = self.string(value, path)?;
         let found = self.segments.get(name).copied();
         if found.is_none() {
@@ -826,7 +843,7 @@ impl<'d> Validator<'d> {
         found
     }
 
-    fn condition(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
+    fn condition(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Condition> {
         if !matches!(value, Json::Object(_)) {
             self.wrong_type(path, "an object", value);
             return None;
@@ -852,7 +869,7 @@ impl<'d> Validator<'d> {
         self.clause(value, path)
     }
 
-    fn in_bucket(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
+    fn in_bucket(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Condition> {
         let fields = self.object(value, path, &["salt", "by", "from", "to"])?;
         let salt = self
             .required(&fields, path, "salt")

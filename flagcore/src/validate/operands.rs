@@ -10,7 +10,7 @@ use crate::snapshot::json::{Json, Number};
 use crate::snapshot::{Condition, Operands, Operator, Scalar};
 
 impl<'d> Validator<'d> {
-    pub(super) fn clause(&mut self, value: &'d Json, path: &Path<'_>) -> Option<Condition> {
+    pub(super) fn clause(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Condition> {
         let fields = self.object(value, path, &["attribute", "op", "values"])?;
         let attribute = self
             .required(&fields, path, "attribute")
@@ -73,7 +73,12 @@ impl<'d> Validator<'d> {
         })
     }
 
-    fn operands(&mut self, op: Operator, items: &'d [Json], path: &Path<'_>) -> Option<Operands> {
+    fn operands(
+        &mut self,
+        op: Operator,
+        items: &'d [Json<'d>],
+        path: &Path<'_>,
+    ) -> Option<Operands> {
         let errors_before = self.errors.len();
         let operands = match op {
             Operator::Eq | Operator::Neq | Operator::In | Operator::NotIn => {
@@ -152,9 +157,9 @@ impl<'d> Validator<'d> {
 
     fn each<T>(
         &mut self,
-        items: &'d [Json],
+        items: &'d [Json<'d>],
         path: &Path<'_>,
-        mut parse: impl FnMut(&mut Self, &'d Json, &Path<'_>) -> Option<T>,
+        mut parse: impl FnMut(&mut Self, &'d Json<'d>, &Path<'_>) -> Option<T>,
     ) -> Vec<T> {
         items
             .iter()
@@ -163,9 +168,9 @@ impl<'d> Validator<'d> {
             .collect()
     }
 
-    fn scalar(&mut self, item: &'d Json, path: &Path<'_>, expected: &str) -> Option<Scalar> {
+    fn scalar(&mut self, item: &'d Json<'d>, path: &Path<'_>, expected: &str) -> Option<Scalar> {
         match item {
-            Json::String(s) => Some(Scalar::Str(s.clone())),
+            Json::String(s) => Some(Scalar::Str(s.to_string())),
             Json::Bool(b) => Some(Scalar::Bool(*b)),
             Json::Number(Number::Int(i)) => Some(Scalar::Int(*i)),
             Json::Number(n) => Some(Scalar::Float(n.as_f64())),
