@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use crate::plan::Plan;
+use crate::plan::{Plan, COUNTER_SHARDS};
 
 /// Evaluation counts since the last [`Store::take_metrics`](crate::Store::take_metrics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,7 +34,14 @@ impl Metrics {
         for flag in plan.flags.iter() {
             let base = flag.counter_base as usize;
             let drained: Vec<u64> = (0..=flag.variant_names.len())
-                .map(|slot| plan.counters[base + slot].swap(0, Ordering::Relaxed))
+                .map(|slot| {
+                    (0..COUNTER_SHARDS)
+                        .map(|shard| {
+                            plan.counters[shard * plan.counter_stride + base + slot]
+                                .swap(0, Ordering::Relaxed)
+                        })
+                        .sum()
+                })
                 .collect();
             if drained.iter().all(|n| *n == 0) {
                 continue;

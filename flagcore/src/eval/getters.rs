@@ -9,7 +9,7 @@ use super::context::EvaluationContext;
 use super::details::{Details, ErrorCode, Outcome};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
-use crate::plan::{FlagPlan, Plan, Values};
+use crate::plan::{counter_shard, FlagPlan, Plan, Values};
 use crate::snapshot::{MetadataValue, ValueKind};
 
 /// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).
@@ -273,7 +273,8 @@ fn resolve<'s, R: Trace>(
     };
     if plan.count_evaluations.load(Ordering::Relaxed) {
         let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);
-        if let Some(counter) = plan.counters.get((flag.counter_base + slot) as usize) {
+        let at = counter_shard() * plan.counter_stride + (flag.counter_base + slot) as usize;
+        if let Some(counter) = plan.counters.get(at) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -16,6 +16,19 @@ use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind
 use hash::{StrMap, WordBuild};
 use op::Test;
 
+/// How many copies of the evaluation counters a plan keeps; a thread counts in one.
+pub(crate) const COUNTER_SHARDS: usize = 8;
+
+/// The counter shard of the calling thread, assigned round-robin on its first count.
+#[inline]
+pub(crate) fn counter_shard() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static SHARD: usize = (NEXT.fetch_add(1, Ordering::Relaxed) as usize) % COUNTER_SHARDS;
+    }
+    SHARD.try_with(|s| *s).unwrap_or(0)
+}
+
 /// An immutable compiled snapshot; only the kill bits and counters change after compile.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -29,8 +42,11 @@ pub(crate) struct Plan {
     pub segments: Box<[SegmentPlan]>,
     /// Runtime kills, one per flag, set by the store before and after publication.
     pub killed: Box<[AtomicBool]>,
-    /// Evaluation counts: per flag, one per variant then one for the caller's default.
+    /// Evaluation counts: per flag, one per variant then one for the caller's default;
+    /// [`COUNTER_SHARDS`] copies, `counter_stride` apart, so threads counting the same flag
+    /// do not fight over one cache line.
     pub counters: Box<[AtomicU64]>,
+    pub counter_stride: usize,
     pub count_evaluations: AtomicBool,
 }
 
@@ -150,6 +166,7 @@ impl Plan {
             segments: Box::new([]),
             killed: Box::new([]),
             counters: Box::new([]),
+            counter_stride: 0,
             count_evaluations: AtomicBool::new(true),
         }
     }
@@ -182,6 +199,8 @@ impl Plan {
             counter_base += compiled.variant_names.len() as u32 + 1;
             flags.push(compiled);
         }
+        // Whole cache lines per shard (8 counters of 8 bytes).
+        let stride = (counter_base as usize).div_ceil(8) * 8;
         let mut index = HashMap::with_capacity_and_hasher(flags.len(), WordBuild);
         for (i, flag) in flags.iter().enumerate() {
             index.insert(flag.name.clone(), i as u32);
@@ -192,7 +211,10 @@ impl Plan {
             ready: true,
             index,
             killed: flags.iter().map(|_| AtomicBool::new(false)).collect(),
-            counters: (0..counter_base).map(|_| AtomicU64::new(0)).collect(),
+            counters: (0..stride * COUNTER_SHARDS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            counter_stride: stride,
             flags: flags.into_boxed_slice(),
             segments,
             count_evaluations: AtomicBool::new(true),
