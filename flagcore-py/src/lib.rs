@@ -44,5 +44,12 @@ fn _flagcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.py()
         .import("atexit")?
         .call_method1("register", (stop_all,))?;
+    // A forked child does not have the parent's source threads.
+    let orphan = wrap_pyfunction!(source::orphan_sources_after_fork, m)?;
+    let kwargs = pyo3::types::PyDict::new(m.py());
+    kwargs.set_item("after_in_child", orphan)?;
+    m.py()
+        .import("os")?
+        .call_method("register_at_fork", (), Some(&kwargs))?;
     Ok(())
 }

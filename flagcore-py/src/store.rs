@@ -288,14 +288,15 @@ impl Store {
         })?
     }
 
-    /// Kills `flag` (it serves its `off_variant`) until revived, across updates.
-    fn kill(&self, flag: &str, reason: &str) {
-        self.inner.kill(flag, reason);
+    /// Kills `flag` (it serves its `off_variant`) until revived, across updates. The GIL
+    /// is released: a source's disk cache writes the kills (and fsyncs) before this returns.
+    fn kill(&self, py: Python<'_>, flag: &str, reason: &str) {
+        py.detach(|| self.inner.kill(flag, reason));
     }
 
-    /// Lifts a kill; returns whether `flag` was killed.
-    fn revive(&self, flag: &str) -> bool {
-        self.inner.revive(flag)
+    /// Lifts a kill; returns whether `flag` was killed. The GIL is released, as for `kill`.
+    fn revive(&self, py: Python<'_>, flag: &str) -> bool {
+        py.detach(|| self.inner.revive(flag))
     }
 
     /// The kills in force, by flag name.
