@@ -22,7 +22,11 @@ pub(crate) fn run(
         None => EvaluationContext::anonymous(),
     }
     .with_attributes(&attributes);
-    let e = store.snapshot().explain(flag, &ctx);
+    let snapshot = store.snapshot();
+    if snapshot.flag_kind(flag).is_none() {
+        eprintln!("flagcore: {}: no flag named `{flag}`", file.display());
+    }
+    let e = snapshot.explain(flag, &ctx);
     if as_json {
         println!("{}", to_json(&e));
         return Ok(());

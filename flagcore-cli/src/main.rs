@@ -176,9 +176,18 @@ pub(crate) fn load(path: &Path) -> Result<flagcore::Store, Failure> {
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
-    let mut invalid = 0;
+    // Every file is checked even when one cannot be read: a CI gate should list all
+    // problems in one run.
+    let (mut invalid, mut unreadable) = (0, 0);
     for file in files {
-        let bytes = read(file)?;
+        let bytes = match read(file) {
+            Ok(bytes) => bytes,
+            Err(Failure::Usage(message) | Failure::Check(message)) => {
+                eprintln!("flagcore: {message}");
+                unreadable += 1;
+                continue;
+            }
+        };
         match flagcore::validate(&bytes) {
             Ok(version) => println!("{}: valid (version {version})", file.display()),
             Err(errors) => {
@@ -189,12 +198,17 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
             }
         }
     }
-    if invalid == 0 {
-        Ok(())
-    } else {
+    if unreadable > 0 {
+        Err(Failure::Usage(format!(
+            "{unreadable} of {} file(s) could not be read",
+            files.len()
+        )))
+    } else if invalid > 0 {
         Err(Failure::Check(format!(
             "{invalid} of {} file(s) invalid",
             files.len()
         )))
+    } else {
+        Ok(())
     }
 }

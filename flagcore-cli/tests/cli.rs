@@ -210,3 +210,15 @@ fn kill_refuses_an_invalid_file_and_leaves_it_untouched() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+#[test]
+fn validate_checks_every_file_even_past_an_unreadable_one() {
+    let path = temp_copy("many");
+    let out = flagcore(&["validate", "/nonexistent/a.json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("valid (version"),
+        "the readable file is still checked"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/a.json"));
+}
