@@ -3,6 +3,7 @@
 
     python3 benches/report.py            # run the benches, then rewrite the table
     python3 benches/report.py --no-run   # rewrite the table from target/criterion as it is
+    python3 benches/report.py -- --measurement-time 2   # pass options on to criterion
 
 Medians come from criterion's estimates; peer ratios are the peer's median over
 flagcore's in the same run.
@@ -73,7 +74,9 @@ def table(figures):
 
 def main():
     if "--no-run" not in sys.argv:
-        subprocess.run(["cargo", "bench", "-p", "flagcore-benches"], cwd=ROOT, check=True)
+        extra = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+        command = ["cargo", "bench", "-p", "flagcore-benches"]
+        subprocess.run(command + (["--"] + extra if extra else []), cwd=ROOT, check=True)
     text = README.read_text()
     new = f"{BEGIN}\n{table(medians())}\n{END}"
     text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), new, text, flags=re.S)

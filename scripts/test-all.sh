@@ -18,6 +18,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (unit, integration, doc tests)"
 cargo test --workspace
 
+step "cargo doc (warnings are errors)"
+# flagcore-ffi's library is also named `flagcore` (its C name), so it is documented apart.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p flagcore -p flagcore-cli --features flagcore/file,flagcore/http
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -q -p flagcore-ffi --target-dir target/doc-ffi
+
 step "benches compile (not run)"
 cargo bench --workspace --no-run
 

@@ -57,6 +57,10 @@ struct WriterState {
     /// Told the kills after each change (a disk cache persists them, say).
     kill_listeners: Vec<(u64, KillListener)>,
     next_listener: u64,
+    /// The status keepers of the sources feeding this store, for [`Store::status`]; a
+    /// source that is dropped drops out.
+    #[cfg(feature = "cache")]
+    sources: Vec<std::sync::Weak<crate::source::Reporter>>,
 }
 
 impl Default for Store {
@@ -272,6 +276,27 @@ impl Store {
             // Release pairs with the evaluator's Acquire.
             plan.killed[i as usize].store(killed, Ordering::Release);
         }
+    }
+
+    /// The state of every source feeding this store (file, HTTP, kills file), in the
+    /// order they started: last success, last error, version, consecutive failures.
+    #[cfg(feature = "cache")]
+    pub fn status(&self) -> Vec<crate::source::Status> {
+        let mut state = self.lock();
+        state.sources.retain(|s| s.strong_count() > 0);
+        state
+            .sources
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .map(|reporter| reporter.status())
+            .collect()
+    }
+
+    #[cfg(feature = "cache")]
+    pub(crate) fn register_source(&self, reporter: &Arc<crate::source::Reporter>) {
+        let mut state = self.lock();
+        state.sources.retain(|s| s.strong_count() > 0);
+        state.sources.push(Arc::downgrade(reporter));
     }
 
     /// Turns evaluation counting on (the default) or off.

@@ -302,3 +302,28 @@ fn dropping_a_source_stops_its_thread_and_its_kill_persistence() {
     assert!(cache.load_kills().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_store_reports_the_status_of_every_live_source() {
+    let dir = temp_dir("store-status");
+    let path = dir.join("flags.json");
+    let kills = dir.join("kills.json");
+    std::fs::write(&path, snapshot(1, true, 10)).unwrap();
+    std::fs::write(&kills, "[]").unwrap();
+    let store = Arc::new(Store::new());
+    assert!(store.status().is_empty());
+    let file = FileSource::start(Arc::clone(&store), &path, FileOptions::new()).unwrap();
+    let killer = KillsFileSource::start(Arc::clone(&store), &kills, FileOptions::new()).unwrap();
+    let statuses = store.status();
+    assert_eq!(statuses.len(), 2);
+    assert_eq!(statuses[0], file.status());
+    assert_eq!(statuses[0].version, Some(1));
+    assert_eq!(statuses[1], killer.status());
+    drop(file);
+    assert_eq!(
+        store.status(),
+        vec![killer.status()],
+        "a dropped source drops out"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

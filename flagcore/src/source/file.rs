@@ -174,6 +174,7 @@ impl FileSource {
             path.display().to_string(),
             options.status_callback(),
         ));
+        store.register_source(&reporter);
         let loader = SnapshotLoader {
             store,
             cache: options.cache.clone(),
