@@ -129,7 +129,7 @@ impl Store {
         }
         drop(current);
         for flag in state.kills.keys() {
-            if let Some(&i) = plan.index.get(flag.as_str()) {
+            if let Some(i) = plan.index.get(flag.as_str()) {
                 plan.killed[i as usize].store(true, Ordering::Release);
             }
         }
@@ -272,7 +272,7 @@ impl Store {
     /// Callers hold the writer lock, so no update can publish a plan in between.
     fn set_killed(&self, flag: &str, killed: bool) {
         let plan = self.current.load();
-        if let Some(&i) = plan.index.get(flag) {
+        if let Some(i) = plan.index.get(flag) {
             // Release pairs with the evaluator's Acquire.
             plan.killed[i as usize].store(killed, Ordering::Release);
         }

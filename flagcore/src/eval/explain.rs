@@ -174,7 +174,7 @@ impl Snapshot {
     /// ```
     pub fn explain(&self, flag: &str, ctx: &EvaluationContext<'_>) -> Explanation {
         let plan = self.plan();
-        let top = plan.index.get(flag).copied().unwrap_or_default();
+        let top = plan.index.get(flag).unwrap_or_default();
         let mut recorder = Recorder {
             plan,
             flags: vec![top],
@@ -184,14 +184,14 @@ impl Snapshot {
         let value = details
             .variant
             .and_then(|variant| {
-                let f = &plan.flags[*plan.index.get(flag)? as usize];
+                let f = &plan.flags[plan.index.get(flag)? as usize];
                 let i = f.variant_names.iter().position(|n| &**n == variant)?;
                 Some(json_value(&f.values, i))
             })
             .unwrap_or(serde_json::Value::Null);
         let mut steps = recorder.steps;
         if let (Some(i), Some(f)) = (details.rule_index, plan.index.get(flag)) {
-            let rule = &plan.flags[*f as usize].rules[i];
+            let rule = &plan.flags[f as usize].rules[i];
             if rule.conditions.is_empty() {
                 steps.push(format!("rule {i}: has no conditions, so it holds"));
             }

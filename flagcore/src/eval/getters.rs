@@ -171,7 +171,7 @@ impl Snapshot {
 
     #[inline]
     fn flag(&self, name: &str) -> Option<&FlagPlan> {
-        let index = *self.plan.index.get(name)?;
+        let index = self.plan.index.get(name)?;
         self.plan.flags.get(index as usize)
     }
 

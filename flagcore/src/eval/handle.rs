@@ -72,7 +72,7 @@ impl FlagKey for str {
 
     #[inline]
     fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
-        snapshot.plan().index.get(self).copied()
+        snapshot.plan().index.get(self)
     }
 }
 

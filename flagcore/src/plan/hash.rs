@@ -39,14 +39,10 @@ impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.mix(u64::from_le_bytes(word));
+            self.mix(short_word(chunk));
         }
         let rest = chunks.remainder();
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        self.mix(short_word(rest) ^ ((rest.len() as u64) << 56));
     }
 
     #[inline]
@@ -61,6 +57,28 @@ impl Hasher for WordHasher {
     }
 }
 
+/// Up to 8 bytes as one word, every byte included, without a variable-length copy (which
+/// would be a `memcpy` call): overlapping fixed-size reads, as small-input hashes do.
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let len = b.len();
+    let read4 = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&b[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    match len {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[len / 2]) << 8 | u64::from(b[len - 1]) << 16,
+        4..=7 => read4(0) | read4(len - 4) << 32,
+        _ => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[..8]);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
 /// String equality without a `memcmp` call: names and keys are short, and a call plus
 /// its setup costs more than comparing two or three words inline.
 #[inline]
@@ -69,17 +87,14 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
     match a.len() {
-        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        // Equal lengths, so equal words mean equal bytes.
+        0..=8 => short_word(a) == short_word(b),
         // Two overlapping words cover every byte.
-        8..=16 => {
+        9..=16 => {
             let last = a.len() - 8;
-            word(a, 0) == word(b, 0) && word(a, last) == word(b, last)
+            short_word(&a[..8]) == short_word(&b[..8])
+                && short_word(&a[last..]) == short_word(&b[last..])
         }
         _ => a == b,
     }
@@ -151,5 +166,86 @@ mod tests {
                 assert_eq!(same(a, b), a == b, "{a:?} vs {b:?}");
             }
         }
+    }
+}
+
+/// Flag name → flag index: open addressing over (hash, index) pairs at most half full,
+/// compared inline with [`same`]. The name lookup is most of the cost of evaluating a
+/// simple flag by name, so it avoids the general hash map's hasher plumbing and `memcmp`.
+#[derive(Debug)]
+pub(crate) struct NameIndex {
+    /// (hash, index + 1) per slot; 0 marks an empty slot.
+    slots: Box<[(u64, u32)]>,
+    names: Box<[Box<str>]>,
+    mask: usize,
+}
+
+impl NameIndex {
+    /// Indexes `names`; the first of equal names wins.
+    pub(crate) fn new(names: Vec<Box<str>>) -> NameIndex {
+        let capacity = (names.len() * 2).next_power_of_two().max(8);
+        let mask = capacity - 1;
+        let mut slots = vec![(0u64, 0u32); capacity].into_boxed_slice();
+        for (i, name) in names.iter().enumerate() {
+            let hash = name_hash(name);
+            let mut at = hash as usize & mask;
+            loop {
+                let (slot_hash, slot) = slots[at];
+                if slot == 0 {
+                    slots[at] = (hash, i as u32 + 1);
+                    break;
+                }
+                if slot_hash == hash && same(&names[slot as usize - 1], name) {
+                    break;
+                }
+                at = (at + 1) & mask;
+            }
+        }
+        NameIndex {
+            slots,
+            names: names.into_boxed_slice(),
+            mask,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        let hash = name_hash(name);
+        let mut at = hash as usize & self.mask;
+        loop {
+            let (slot_hash, slot) = *self.slots.get(at)?;
+            if slot == 0 {
+                return None;
+            }
+            if slot_hash == hash && same(self.names.get(slot as usize - 1)?, name) {
+                return Some(slot - 1);
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+#[inline]
+fn name_hash(name: &str) -> u64 {
+    let mut hasher = WordHasher(0);
+    hasher.write(name.as_bytes());
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod name_index_tests {
+    use super::NameIndex;
+
+    #[test]
+    fn finds_every_name_and_nothing_else() {
+        let names: Vec<Box<str>> = (0..1000).map(|i| format!("flag-{i}").into()).collect();
+        let index = NameIndex::new(names);
+        for i in 0..1000u32 {
+            assert_eq!(index.get(&format!("flag-{i}")), Some(i));
+        }
+        for miss in ["", "flag-1000", "flag-", "flag-01"] {
+            assert_eq!(index.get(miss), None, "{miss}");
+        }
+        assert_eq!(NameIndex::new(Vec::new()).get("x"), None);
     }
 }

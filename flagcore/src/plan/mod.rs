@@ -7,13 +7,12 @@ pub(crate) mod op;
 pub(crate) mod semver;
 pub(crate) mod time;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::eval::bucket::seed;
 use crate::eval::details::{Outcome, Reason};
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
-use hash::{StrMap, WordBuild};
+use hash::{NameIndex, StrMap};
 use op::Test;
 
 /// How many copies of the evaluation counters a plan keeps; a thread counts in one.
@@ -37,7 +36,7 @@ pub(crate) struct Plan {
     pub version: u64,
     /// False for the placeholder a store serves before its first snapshot.
     pub ready: bool,
-    pub index: HashMap<Box<str>, u32, WordBuild>,
+    pub index: NameIndex,
     pub flags: Box<[FlagPlan]>,
     pub segments: Box<[SegmentPlan]>,
     /// Runtime kills, one per flag, set by the store before and after publication.
@@ -161,7 +160,7 @@ impl Plan {
             id: next_id(),
             version: 0,
             ready: false,
-            index: HashMap::default(),
+            index: NameIndex::new(Vec::new()),
             flags: Box::new([]),
             segments: Box::new([]),
             killed: Box::new([]),
@@ -201,10 +200,7 @@ impl Plan {
         }
         // Whole cache lines per shard (8 counters of 8 bytes).
         let stride = (counter_base as usize).div_ceil(8) * 8;
-        let mut index = HashMap::with_capacity_and_hasher(flags.len(), WordBuild);
-        for (i, flag) in flags.iter().enumerate() {
-            index.insert(flag.name.clone(), i as u32);
-        }
+        let index = NameIndex::new(flags.iter().map(|f| f.name.clone()).collect());
         Plan {
             id: next_id(),
             version: document.version,
