@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use flagcore::{EvaluationContext, FlagHandle, Store, Value};
+use flagcore::{EvaluationContext, FlagHandle, Store};
 use flagcore_benches::shapes_snapshot;
 
 fn store() -> Store {
@@ -18,18 +18,7 @@ fn store() -> Store {
 
 fn evaluate(c: &mut Criterion) {
     let store = store();
-    let attrs = [
-        ("email", Value::from("dana@example.com")),
-        ("beta_opt_in", Value::Bool(true)),
-        ("country", Value::from("c999")),
-        ("account_id", Value::from("acct-1027")),
-        (
-            "user_agent",
-            Value::from("Mozilla/5.0 (Linux; Android 14) Mobile"),
-        ),
-        ("app_version", Value::from("2.5.1")),
-    ];
-    let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);
+    let ctx = EvaluationContext::new("user-17").with_attributes(&flagcore_benches::ATTRIBUTES);
     let mut group = c.benchmark_group("evaluate");
 
     for flag in [

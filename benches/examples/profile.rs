@@ -1,7 +1,7 @@
 //! A fixed loop over one flag, for `valgrind --tool=callgrind` (instruction counts are
 //! repeatable on a noisy machine): `profile FLAG [N]`.
 
-use flagcore::{EvaluationContext, Store, Value};
+use flagcore::{EvaluationContext, Store};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -14,18 +14,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let attrs = [
-        ("email", Value::from("dana@example.com")),
-        ("beta_opt_in", Value::Bool(true)),
-        ("country", Value::from("c999")),
-        ("account_id", Value::from("acct-1027")),
-        (
-            "user_agent",
-            Value::from("Mozilla/5.0 (Linux; Android 14) Mobile"),
-        ),
-        ("app_version", Value::from("2.5.1")),
-    ];
-    let ctx = EvaluationContext::new("user-17").with_attributes(&attrs);
+    let ctx = EvaluationContext::new("user-17").with_attributes(&flagcore_benches::ATTRIBUTES);
     let mut on = 0u64;
     for _ in 0..n {
         on += u64::from(store.bool(std::hint::black_box(&flag), &ctx, false));

@@ -1,6 +1,22 @@
 //! Fixtures shared by the flagcore benchmarks: one snapshot with a flag per shape the
 //! benches measure, and a generator of large snapshots for load times.
 
+use flagcore::Value;
+
+/// The attributes of the benchmarks' context: one for each condition of
+/// [`shapes_snapshot`], in an order that makes the lookups realistic (not all first).
+pub const ATTRIBUTES: [(&str, Value<'static>); 6] = [
+    ("email", Value::String("dana@example.com")),
+    ("beta_opt_in", Value::Bool(true)),
+    ("country", Value::String("c999")),
+    ("account_id", Value::String("acct-1027")),
+    (
+        "user_agent",
+        Value::String("Mozilla/5.0 (Linux; Android 14) Mobile"),
+    ),
+    ("app_version", Value::String("2.5.1")),
+];
+
 /// A snapshot with one flag per benchmarked shape.
 pub fn shapes_snapshot() -> String {
     let countries: Vec<String> = (0..1000).map(|i| format!("\"c{i}\"")).collect();
