@@ -158,3 +158,23 @@ fn a_flag_handle_follows_its_flag_across_updates() {
         Some("FLAG_NOT_FOUND")
     );
 }
+
+#[test]
+fn details_name_the_target_that_decided() {
+    let store = Store::from_bytes(
+        br#"{"version": 1, "flags": {"t": {"variants": {"on": true, "off": false},
+            "enabled": true, "off_variant": "off",
+            "targets": [{"variant": "on", "keys": ["ann"]}, {"variant": "off", "keys": ["bob"]}],
+            "fallthrough": {"variant": "on"}}}}"#,
+    )
+    .unwrap();
+    let view = store.snapshot();
+    let bob = view.bool_details("t", &EvaluationContext::new("bob"), true);
+    assert_eq!(
+        (bob.value, bob.target, bob.target_index),
+        (false, true, Some(1))
+    );
+    assert_eq!(bob.reason, Reason::TargetingMatch);
+    let carl = view.bool_details("t", &EvaluationContext::new("carl"), false);
+    assert_eq!((carl.target, carl.target_index), (false, None));
+}

@@ -131,6 +131,7 @@ impl<'s, T> MapValue<'s, T> for Details<'s, T> {
             rule_index: self.rule_index,
             rule_id: self.rule_id,
             target: self.target,
+            target_index: self.target_index,
             bucket: self.bucket,
         }
     }

@@ -92,6 +92,8 @@ pub struct Details<'s, T> {
     pub rule_id: Option<&'s str>,
     /// True when an individual target decided.
     pub target: bool,
+    /// The index (in the flag's `targets`) of the target that decided, if one did.
+    pub target_index: Option<usize>,
     /// The user's bucket (0..=99,999) when a rollout decided.
     pub bucket: Option<u32>,
 }
@@ -103,7 +105,8 @@ pub(crate) struct Outcome {
     pub reason: Reason,
     pub error_code: Option<ErrorCode>,
     pub rule_index: Option<u32>,
-    pub target: bool,
+    /// The target that decided, by index.
+    pub target: Option<u32>,
     pub bucket: Option<u32>,
 }
 
@@ -114,7 +117,7 @@ impl Outcome {
             reason: Reason::Error,
             error_code: Some(code),
             rule_index: None,
-            target: false,
+            target: None,
             bucket: None,
         }
     }
@@ -125,7 +128,7 @@ impl Outcome {
             reason,
             error_code: None,
             rule_index: None,
-            target: false,
+            target: None,
             bucket: None,
         }
     }

@@ -26,6 +26,8 @@ pub struct Explanation {
     pub rule_id: Option<String>,
     /// True when an individual target decided.
     pub target: bool,
+    /// The index of that target in the flag's `targets`.
+    pub target_index: Option<usize>,
     /// The bucket when a rollout decided.
     pub bucket: Option<u32>,
     /// The path the evaluation took, one line per step, indented for prerequisites.
@@ -205,6 +207,7 @@ impl Snapshot {
             rule_index: details.rule_index,
             rule_id: details.rule_id.map(str::to_owned),
             target: details.target,
+            target_index: details.target_index,
             bucket: details.bucket,
             steps,
         }

@@ -228,7 +228,8 @@ impl Snapshot {
                     .rule_index
                     .and_then(|i| f.rules.get(i as usize))
                     .and_then(|r| r.id.as_deref()),
-                target: outcome.target,
+                target: outcome.target.is_some(),
+                target_index: outcome.target.map(|t| t as usize),
                 bucket: outcome.bucket,
             },
             None => Details {
@@ -239,6 +240,7 @@ impl Snapshot {
                 rule_index: None,
                 rule_id: None,
                 target: false,
+                target_index: None,
                 bucket: None,
             },
         }

@@ -106,7 +106,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             if let Some(&(variant, target)) = flag.targets.get(key) {
                 self.trace.target(index, target);
                 let mut outcome = Outcome::served(variant, Reason::TargetingMatch);
-                outcome.target = true;
+                outcome.target = Some(target);
                 return outcome;
             }
         }
