@@ -1,9 +1,9 @@
 //! `flagcore kill` / `revive`: edit a snapshot file in place, atomically, keeping its order.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use flagcore::source::write_atomically;
 use flagcore::{Json, Number};
 
 use crate::{read, Failure};
@@ -91,28 +91,4 @@ fn set_metadata(flag: &mut Json<'_>, kill_reason: Option<&str>) {
         metadata.push(("kill_reason".into(), Json::String(reason.to_owned().into())));
         metadata.push(("killed_at".into(), Json::Number(Number::Int(now as i64))));
     }
-}
-
-/// Write to a temporary file beside the target, fsync, then rename over it, so a reader
-/// (or a crash) never sees half a snapshot.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("snapshot".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(bytes)?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -127,13 +127,6 @@ impl<V> StrMap<V> {
             StrMap::Hash(map) => map.get(key),
         }
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        match self {
-            StrMap::Scan(entries) => entries.is_empty(),
-            StrMap::Hash(map) => map.is_empty(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ impl ValueSet {
     #[inline]
     fn contains(&self, value: Value<'_>) -> bool {
         match value {
-            Value::String(s) => !self.strings.is_empty() && self.strings.get(s).is_some(),
+            Value::String(s) => self.strings.get(s).is_some(),
             Value::Bool(b) => {
                 if b {
                     self.has_true

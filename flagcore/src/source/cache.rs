@@ -200,7 +200,9 @@ impl Drop for KillPersistence {
 
 /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path` and
 /// fsyncs the directory: readers (and a crash) see the old file or the new one, whole.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// The cache writes this way, and so does `flagcore kill` when it edits a snapshot file
+/// that watchers are reading.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path
         .parent()

@@ -81,7 +81,7 @@ mod status;
 #[cfg(feature = "file")]
 mod watch;
 
-pub use cache::{DiskCache, KillPersistence};
+pub use cache::{write_atomically, DiskCache, KillPersistence};
 #[cfg(feature = "file")]
 pub use file::{FileOptions, FileSource, WatchMode};
 #[cfg(feature = "http")]
