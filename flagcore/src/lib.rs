@@ -77,6 +77,7 @@ pub use export::MetricsExporter;
 pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
+pub use plan::Plan;
 pub use snapshot::json::{Json, Number};
 pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;

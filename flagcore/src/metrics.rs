@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
 
 use crate::plan::{Plan, COUNTER_SHARDS};
 
@@ -29,18 +30,21 @@ impl FlagCounts {
 }
 
 impl Metrics {
-    /// Moves a plan's counters into these metrics, leaving them at zero.
+    /// Adds a plan's counts since its last drain to these metrics.
     pub(crate) fn drain(&mut self, plan: &Plan) {
+        let mut taken = plan.taken.lock().unwrap_or_else(PoisonError::into_inner);
         for flag in plan.flags.iter() {
             let base = flag.counter_base as usize;
-            let drained: Vec<u64> = (0..=flag.variant_names.len())
-                .map(|slot| {
-                    (0..COUNTER_SHARDS)
+            let drained: Vec<u64> = (base..=base + flag.variant_names.len())
+                .map(|at| {
+                    let total = (0..COUNTER_SHARDS)
                         .map(|shard| {
-                            plan.counters[shard * plan.counter_stride + base + slot]
-                                .swap(0, Ordering::Relaxed)
+                            plan.counters[shard * plan.counter_stride + at].load(Ordering::Relaxed)
                         })
-                        .sum()
+                        .fold(0u64, u64::wrapping_add);
+                    let new = total.wrapping_sub(taken[at]);
+                    taken[at] = total;
+                    new
                 })
                 .collect();
             if drained.iter().all(|n| *n == 0) {

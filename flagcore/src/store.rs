@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -42,7 +43,22 @@ use crate::validate::validate_document;
 pub struct Store {
     limits: Limits,
     current: ArcSwap<Plan>,
+    /// The id of the plan in `current`, set after each swap, so a thread can tell whether
+    /// the plan it cached is still the one serving.
+    current_id: AtomicU64,
     writer: Mutex<WriterState>,
+}
+
+/// How many stores' plans a thread caches at once (by store address).
+const CACHED_STORES: usize = 4;
+
+thread_local! {
+    /// Per thread, the plan it last read from up to [`CACHED_STORES`] stores. A reader whose
+    /// cached plan is still serving uses it with one load and compare, which is much cheaper
+    /// than an `arc-swap` load. The cached `Arc` keeps the plan alive, and the store's
+    /// writer keeps every replaced plan until no cache holds it, so a reader never frees one.
+    static PLAN_CACHE: RefCell<[Option<Arc<Plan>>; CACHED_STORES]> =
+        const { RefCell::new([const { None }; CACHED_STORES]) };
 }
 
 #[derive(Default)]
@@ -86,9 +102,11 @@ impl Store {
 
     /// An empty store that refuses snapshots beyond `limits`.
     pub fn with_limits(limits: Limits) -> Store {
+        let plan = Plan::not_ready();
         Store {
             limits,
-            current: ArcSwap::from_pointee(Plan::not_ready()),
+            current_id: AtomicU64::new(plan.id),
+            current: ArcSwap::from_pointee(plan),
             writer: Mutex::new(WriterState::default()),
         }
     }
@@ -136,7 +154,10 @@ impl Store {
         plan.count_evaluations
             .store(!state.counting_disabled, Ordering::Relaxed);
         let version = plan.version;
+        let id = plan.id;
         let old = self.current.swap(Arc::new(plan));
+        // Release pairs with the readers' Acquire: whoever sees the new id sees the plan.
+        self.current_id.store(id, Ordering::Release);
         state.retired.push(old);
         reap(&mut state);
         Ok(version)
@@ -164,22 +185,67 @@ impl Store {
         Snapshot::new(self.current.load())
     }
 
+    /// Calls `read` with the serving plan: the cheapest way to evaluate, for anything that
+    /// borrows from the plan (string values, details) and is done with it in `read`.
+    ///
+    /// The plan comes from a per-thread cache that costs one load and compare while the
+    /// serving snapshot stays the same. Every call sees the latest completed update and
+    /// kill. The cache keeps the plan it last saw from each of a few stores in memory until
+    /// the thread next reads that store or exits.
+    ///
+    /// ```
+    /// let store = flagcore::Store::from_bytes(br##"{"version": 1, "flags": {"color": {
+    ///     "variants": {"red": "#f00", "blue": "#00f"}, "enabled": true,
+    ///     "off_variant": "red", "fallthrough": {"variant": "blue"}}}}"##)?;
+    /// let ctx = flagcore::EvaluationContext::new("alice");
+    /// let color = store.with_plan(|plan| plan.string("color", &ctx, "#000").to_owned());
+    /// assert_eq!(color, "#00f");
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    #[inline]
+    pub fn with_plan<R>(&self, read: impl FnOnce(&Plan) -> R) -> R {
+        // Acquire pairs with the Release in `update`.
+        let serving = self.current_id.load(Ordering::Acquire);
+        // Stores live apart in memory; a multiplicative hash spreads their addresses.
+        let slot = ((self as *const Store as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 62)
+            as usize
+            % CACHED_STORES;
+        let mut read = Some(read);
+        let cached = PLAN_CACHE.try_with(|cache| {
+            // Borrowed for the whole read, so a nested read of a store on this thread
+            // cannot replace (and free) the plan in use: it takes the uncached path.
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let entry = &mut cache[slot];
+            if entry.as_ref().is_none_or(|plan| plan.id != serving) {
+                *entry = Some(self.current.load_full());
+            }
+            let plan = entry.as_deref()?;
+            Some(read.take()?(plan))
+        });
+        match (cached, read) {
+            (Ok(Some(value)), _) => value,
+            // The thread is exiting, or this is a read inside a read: no cache.
+            (_, Some(read)) => read(&self.current.load()),
+            (_, None) => unreachable!("`read` ran, so the cache gave its value"),
+        }
+    }
+
     /// The value of boolean flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn bool(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: bool) -> bool {
-        self.snapshot().bool(flag, ctx, default)
+        self.with_plan(|plan| plan.bool(flag, ctx, default))
     }
 
     /// The value of integer flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn int(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: i64) -> i64 {
-        self.snapshot().int(flag, ctx, default)
+        self.with_plan(|plan| plan.int(flag, ctx, default))
     }
 
     /// The value of number flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn float(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: f64) -> f64 {
-        self.snapshot().float(flag, ctx, default)
+        self.with_plan(|plan| plan.float(flag, ctx, default))
     }
 
     /// Kills `flag` on every thread's next evaluation: it serves its `off_variant` with

@@ -178,3 +178,83 @@ fn details_name_the_target_that_decided() {
     let carl = view.bool_details("t", &EvaluationContext::new("carl"), false);
     assert_eq!((carl.target, carl.target_index), (false, None));
 }
+
+#[test]
+fn each_store_serves_its_own_snapshot_to_a_thread_reading_many_stores() {
+    // More stores than a thread caches plans for, read in turn and updated in between.
+    let stores: Vec<Store> = (1..=9)
+        .map(|v| Store::from_bytes(&snapshot(v, true)).unwrap())
+        .collect();
+    for round in 0..3u64 {
+        for (i, store) in stores.iter().enumerate() {
+            let version = i as u64 + 1 + 10 * round;
+            assert_eq!(store.int("a", &CTX, -1), version as i64);
+            store.update(&snapshot(version + 10, true)).unwrap();
+            assert_eq!(store.int("b", &CTX, -1), version as i64 + 10);
+        }
+    }
+    let store = &stores[0];
+    store.kill("a", "cached plans still see kills");
+    assert_eq!(store.int("a", &CTX, -1), 0);
+}
+
+#[test]
+fn a_read_inside_a_read_sees_the_latest_snapshot() {
+    let store = Store::from_bytes(&snapshot(1, true)).unwrap();
+    let (outer, inner) = store.with_plan(|plan| {
+        store.update(&snapshot(2, true)).unwrap();
+        (plan.version(), store.int("a", &CTX, -1))
+    });
+    assert_eq!((outer, inner), (Some(1), 2));
+    assert_eq!(store.int("a", &CTX, -1), 2);
+}
+
+#[test]
+fn counts_are_exact_with_more_threads_than_counter_shards() {
+    const THREADS: usize = 12;
+    const EVALUATIONS: usize = 10_000;
+    let store = Arc::new(Store::from_bytes(&snapshot(1, true)).unwrap());
+    let taker = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || (0..50).map(|_| store.take_metrics()).collect::<Vec<_>>())
+    };
+    let readers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for _ in 0..EVALUATIONS {
+                    assert_eq!(store.int("a", &CTX, -1), 1);
+                }
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    let mut total: u64 = taker
+        .join()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.flags.get("a"))
+        .map(|counts| counts.total())
+        .sum();
+    total += store.take_metrics().flags.get("a").map_or(0, |c| c.total());
+    assert_eq!(total, (THREADS * EVALUATIONS) as u64);
+}
+
+#[test]
+fn counts_made_through_a_thread_cached_snapshot_survive_its_replacement() {
+    let store = Arc::new(Store::from_bytes(&snapshot(1, true)).unwrap());
+    // A reader thread counts on version 1 and exits; this thread caches version 1 too.
+    let reader = Arc::clone(&store);
+    std::thread::spawn(move || reader.int("a", &CTX, -1))
+        .join()
+        .unwrap();
+    assert_eq!(store.int("a", &CTX, -1), 1);
+    store.update(&snapshot(2, true)).unwrap();
+    assert_eq!(store.int("a", &CTX, -1), 2);
+    store.update(&snapshot(3, true)).unwrap();
+    let counts = store.take_metrics();
+    assert_eq!(counts.flags["a"].total(), 3);
+    assert!(store.take_metrics().flags.is_empty());
+}

@@ -2,7 +2,6 @@
 
 use super::context::EvaluationContext;
 use super::details::{ErrorCode, Reason};
-use super::getters::Snapshot;
 use super::{SegmentWhy, Trace};
 use crate::plan::{ConditionPlan, Plan, Values};
 
@@ -157,7 +156,7 @@ impl Trace for Recorder<'_> {
 #[derive(Clone, Copy)]
 struct AnyValue;
 
-impl Snapshot {
+impl Plan {
     /// Evaluates `flag` whatever its type and records the path the evaluation took.
     ///
     /// ```
@@ -175,7 +174,7 @@ impl Snapshot {
     /// # Ok::<(), flagcore::Error>(())
     /// ```
     pub fn explain(&self, flag: &str, ctx: &EvaluationContext<'_>) -> Explanation {
-        let plan = self.plan();
+        let plan = self;
         let top = plan.index.get(flag).unwrap_or_default();
         let mut recorder = Recorder {
             plan,

@@ -1,15 +1,16 @@
 //! [`Snapshot`]: one consistent view of the store, and the typed getters on it.
 
 use std::sync::atomic::Ordering;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use arc_swap::Guard;
 
 use super::context::EvaluationContext;
-use super::details::{Details, ErrorCode, Outcome};
+use super::details::{Details, ErrorCode, Outcome, Reason};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
-use crate::plan::{counter_shard, FlagPlan, Plan, Values};
+use crate::plan::{FlagPlan, Plan, Values};
 use crate::snapshot::{MetadataValue, ValueKind};
 
 /// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).
@@ -33,6 +34,22 @@ use crate::snapshot::{MetadataValue, ValueKind};
 /// ```
 pub struct Snapshot {
     plan: Guard<Arc<Plan>>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(plan: Guard<Arc<Plan>>) -> Snapshot {
+        Snapshot { plan }
+    }
+}
+
+/// The getters, details and `explain` are the [`Plan`]'s.
+impl Deref for Snapshot {
+    type Target = Plan;
+
+    #[inline]
+    fn deref(&self) -> &Plan {
+        &self.plan
+    }
 }
 
 /// A value type a flag can be read as.
@@ -128,23 +145,15 @@ macro_rules! getters {
     };
 }
 
-impl Snapshot {
-    pub(crate) fn new(plan: Guard<Arc<Plan>>) -> Snapshot {
-        Snapshot { plan }
-    }
-
-    pub(crate) fn plan(&self) -> &Plan {
-        &self.plan
-    }
-
+impl Plan {
     /// The snapshot's `version`, or `None` before the first snapshot is loaded.
     pub fn version(&self) -> Option<u64> {
-        self.plan.ready.then_some(self.plan.version)
+        self.ready.then_some(self.version)
     }
 
     /// The names of all flags, in document order.
     pub fn flag_names(&self) -> impl Iterator<Item = &str> {
-        self.plan.flags.iter().map(|f| &*f.name)
+        self.flags.iter().map(|f| &*f.name)
     }
 
     /// A flag's `description`, if the flag exists and has one.
@@ -171,8 +180,8 @@ impl Snapshot {
 
     #[inline]
     fn flag(&self, name: &str) -> Option<&FlagPlan> {
-        let index = self.plan.index.get(name)?;
-        self.plan.flags.get(index as usize)
+        let index = self.index.get(name)?;
+        self.flags.get(index as usize)
     }
 
     getters! {
@@ -206,9 +215,9 @@ impl Snapshot {
         default: T,
         trace: &mut R,
     ) -> Details<'s, T> {
-        let plan: &'s Plan = &self.plan;
+        let plan: &'s Plan = self;
         let index = if plan.ready {
-            flag.index_in(self)
+            flag.index_in(plan)
         } else {
             None
         };
@@ -265,20 +274,14 @@ fn resolve<'s, R: Trace>(
     let flag = &plan.flags[index as usize];
     let outcome = if !accepts(flag.kind) {
         Outcome::error(ErrorCode::TypeMismatch)
-    } else if let (Some(constant), false) = (
+    } else if let (Some(variant), false) = (
         flag.constant,
         plan.killed[index as usize].load(Ordering::Acquire),
     ) {
-        constant
+        Outcome::served(variant, Reason::Static)
     } else {
         plan.evaluate(index, ctx, trace)
     };
-    if plan.count_evaluations.load(Ordering::Relaxed) {
-        let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);
-        let at = counter_shard() * plan.counter_stride + (flag.counter_base + slot) as usize;
-        if let Some(counter) = plan.counters.get(at) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-    }
+    plan.count(flag, outcome.variant);
     (Some(flag), outcome)
 }

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::getters::Snapshot;
+use crate::plan::Plan;
 
 /// A flag name with its position in the last snapshot it was used with. Create one per
 /// call site (a `static` or a field) and pass `&handle` wherever a getter takes a flag name.
@@ -54,7 +54,7 @@ pub trait FlagKey: sealed::Sealed {
     fn flag_name(&self) -> &str;
 
     #[doc(hidden)]
-    fn index_in(&self, snapshot: &Snapshot) -> Option<u32>;
+    fn index_in(&self, plan: &Plan) -> Option<u32>;
 }
 
 mod sealed {
@@ -71,8 +71,8 @@ impl FlagKey for str {
     }
 
     #[inline]
-    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
-        snapshot.plan().index.get(self)
+    fn index_in(&self, plan: &Plan) -> Option<u32> {
+        plan.index.get(self)
     }
 }
 
@@ -82,8 +82,8 @@ impl FlagKey for String {
     }
 
     #[inline]
-    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
-        self.as_str().index_in(snapshot)
+    fn index_in(&self, plan: &Plan) -> Option<u32> {
+        self.as_str().index_in(plan)
     }
 }
 
@@ -93,8 +93,8 @@ impl FlagKey for FlagHandle {
     }
 
     #[inline]
-    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
-        let plan_id = snapshot.plan().id;
+    fn index_in(&self, plan: &Plan) -> Option<u32> {
+        let plan_id = plan.id;
         // Relaxed suffices: the cache is one word checked against the plan id, so a value
         // written for another plan only costs a fresh lookup.
         let cached = self.cached.load(Ordering::Relaxed);
@@ -102,7 +102,7 @@ impl FlagKey for FlagHandle {
             let slot = (cached & SLOT_MASK) as u32;
             return slot.checked_sub(1);
         }
-        let index = self.name.index_in(snapshot);
+        let index = self.name.index_in(plan);
         let slot = index.map_or(0, |i| u64::from(i) + 1);
         // Plan ids beyond 40 bits (a trillion updates) or flags beyond 2^24 go uncached.
         if slot <= SLOT_MASK && plan_id >> (64 - SLOT_BITS) == 0 {
@@ -119,7 +119,7 @@ impl<T: FlagKey + ?Sized> FlagKey for &T {
     }
 
     #[inline]
-    fn index_in(&self, snapshot: &Snapshot) -> Option<u32> {
-        (**self).index_in(snapshot)
+    fn index_in(&self, plan: &Plan) -> Option<u32> {
+        (**self).index_in(plan)
     }
 }

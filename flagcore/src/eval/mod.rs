@@ -161,19 +161,23 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         true
     }
 
+    /// Inlined into the rule loops for clauses, the common case; segment checks, which
+    /// may recurse, stay out of line so the loops keep a small frame.
+    #[inline(always)]
     fn holds(&mut self, condition: &ConditionPlan) -> bool {
         match condition {
+            ConditionPlan::Clause { attr, test, .. } => {
+                attribute(self.ctx, attr).is_some_and(|value| test.holds(value))
+            }
             ConditionPlan::InSegment(s) => self.in_segment(*s),
             ConditionPlan::NotInSegment(s) => !self.in_segment(*s),
             ConditionPlan::InBucket { seed, by, from, to } => self
                 .bucket(*seed, by)
                 .is_some_and(|b| *from <= b && b < *to),
-            ConditionPlan::Clause { attr, test, .. } => {
-                attribute(self.ctx, attr).is_some_and(|value| test.holds(value))
-            }
         }
     }
 
+    #[inline(never)]
     fn in_segment(&mut self, index: u32) -> bool {
         let bit = 1u64.checked_shl(index).unwrap_or(0);
         if self.segments_known & bit != 0 {

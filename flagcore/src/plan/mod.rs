@@ -7,46 +7,127 @@ pub(crate) mod op;
 pub(crate) mod semver;
 pub(crate) mod time;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::eval::bucket::seed;
-use crate::eval::details::{Outcome, Reason};
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
 use hash::{NameIndex, StrMap};
 use op::Test;
 
-/// How many copies of the evaluation counters a plan keeps; a thread counts in one.
-pub(crate) const COUNTER_SHARDS: usize = 8;
+/// Counter shards a thread can own outright: its owner counts with a plain load and store,
+/// no locked instruction. Threads beyond these share one more shard and count atomically.
+pub(crate) const OWNED_SHARDS: usize = 8;
 
-/// The counter shard of the calling thread, assigned round-robin on its first count.
-#[inline]
-pub(crate) fn counter_shard() -> usize {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    thread_local! {
-        static SHARD: usize = (NEXT.fetch_add(1, Ordering::Relaxed) as usize) % COUNTER_SHARDS;
+/// How many copies of the evaluation counters a plan keeps: the owned ones, then the shared.
+pub(crate) const COUNTER_SHARDS: usize = OWNED_SHARDS + 1;
+
+/// Which owned shards some live thread holds, one bit each.
+static SHARDS_CLAIMED: AtomicU32 = AtomicU32::new(0);
+
+/// A thread's counter shard, given back when the thread exits.
+struct ShardClaim(usize);
+
+impl ShardClaim {
+    fn claim() -> ShardClaim {
+        let mut claimed = SHARDS_CLAIMED.load(Ordering::Acquire);
+        loop {
+            let free = (!claimed).trailing_zeros() as usize;
+            if free >= OWNED_SHARDS {
+                return ShardClaim(OWNED_SHARDS);
+            }
+            // Acquire pairs with the Release of the thread that gave the shard back, so its
+            // last plain stores are seen before this thread adds to them.
+            match SHARDS_CLAIMED.compare_exchange_weak(
+                claimed,
+                claimed | 1 << free,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return ShardClaim(free),
+                Err(now) => claimed = now,
+            }
+        }
     }
-    SHARD.try_with(|s| *s).unwrap_or(0)
 }
 
-/// An immutable compiled snapshot; only the kill bits and counters change after compile.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    /// Distinguishes plans for [`FlagHandle`](crate::FlagHandle) caches.
-    pub id: u64,
-    pub version: u64,
+impl Drop for ShardClaim {
+    fn drop(&mut self) {
+        if self.0 < OWNED_SHARDS {
+            SHARDS_CLAIMED.fetch_and(!(1 << self.0), Ordering::Release);
+        }
+    }
+}
+
+/// The counter shard of the calling thread: an owned one while any is free.
+#[inline]
+fn counter_shard() -> usize {
+    thread_local! {
+        static SHARD: ShardClaim = ShardClaim::claim();
+    }
+    // A thread that is exiting has given its shard back: it counts in the shared one.
+    SHARD.try_with(|s| s.0).unwrap_or(OWNED_SHARDS)
+}
+
+/// A compiled snapshot: what every evaluation reads. It is immutable but for the runtime
+/// kills and the evaluation counts.
+///
+/// Reach one through a [`Snapshot`](crate::Snapshot) (which dereferences to it) or, for
+/// the shortest path, inside [`Store::with_plan`](crate::Store::with_plan); the typed
+/// getters, details and `explain` live here.
+pub struct Plan {
+    /// Distinguishes plans for [`FlagHandle`](crate::FlagHandle) caches and the store's
+    /// per-thread cache; unique in the process.
+    pub(crate) id: u64,
+    pub(crate) version: u64,
     /// False for the placeholder a store serves before its first snapshot.
-    pub ready: bool,
-    pub index: NameIndex,
-    pub flags: Box<[FlagPlan]>,
-    pub segments: Box<[SegmentPlan]>,
+    pub(crate) ready: bool,
+    pub(crate) index: NameIndex,
+    pub(crate) flags: Box<[FlagPlan]>,
+    pub(crate) segments: Box<[SegmentPlan]>,
     /// Runtime kills, one per flag, set by the store before and after publication.
-    pub killed: Box<[AtomicBool]>,
+    pub(crate) killed: Box<[AtomicBool]>,
     /// Evaluation counts: per flag, one per variant then one for the caller's default;
     /// [`COUNTER_SHARDS`] copies, `counter_stride` apart, so threads counting the same flag
-    /// do not fight over one cache line.
-    pub counters: Box<[AtomicU64]>,
-    pub counter_stride: usize,
-    pub count_evaluations: AtomicBool,
+    /// do not fight over one cache line. They only grow; see `taken`.
+    pub(crate) counters: Box<[AtomicU64]>,
+    pub(crate) counter_stride: usize,
+    /// Per counter slot, the sum over shards already handed out by `take_metrics`. Owned
+    /// shards cannot be reset under their owner's plain stores, so taking subtracts this.
+    pub(crate) taken: Mutex<Box<[u64]>>,
+    pub(crate) count_evaluations: AtomicBool,
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("version", &self.version)
+            .field("ready", &self.ready)
+            .field("flags", &self.flags.len())
+            .field("segments", &self.segments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plan {
+    /// Counts one evaluation of `flag` that served `variant` (`None`: the caller's default).
+    #[inline]
+    pub(crate) fn count(&self, flag: &FlagPlan, variant: Option<u32>) {
+        if !self.count_evaluations.load(Ordering::Relaxed) {
+            return;
+        }
+        let slot = variant.unwrap_or(flag.variant_names.len() as u32);
+        let shard = counter_shard();
+        let at = shard * self.counter_stride + (flag.counter_base + slot) as usize;
+        if let Some(counter) = self.counters.get(at) {
+            if shard < OWNED_SHARDS {
+                // Only this thread writes this shard, so load-and-store loses nothing.
+                counter.store(counter.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+            } else {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -66,10 +147,10 @@ pub(crate) struct FlagPlan {
     pub fallthrough: ServePlan,
     /// No targets and no rules, so the fallthrough is all there is (reason `STATIC`).
     pub is_static: bool,
-    /// The outcome when it cannot depend on the context (an enabled flag with no
-    /// prerequisites, targets or rules, and a fixed fallthrough), so evaluation can skip
-    /// straight to it unless the flag is killed.
-    pub constant: Option<Outcome>,
+    /// The variant served (reason `STATIC`) when it cannot depend on the context (an
+    /// enabled flag with no prerequisites, targets or rules, and a fixed fallthrough), so
+    /// evaluation can skip straight to it unless the flag is killed.
+    pub constant: Option<u32>,
     pub description: Option<Box<str>>,
     pub metadata: Box<[(Box<str>, MetadataValue)]>,
     pub counter_base: u32,
@@ -166,6 +247,7 @@ impl Plan {
             killed: Box::new([]),
             counters: Box::new([]),
             counter_stride: 0,
+            taken: Mutex::new(Box::new([])),
             count_evaluations: AtomicBool::new(true),
         }
     }
@@ -211,6 +293,7 @@ impl Plan {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             counter_stride: stride,
+            taken: Mutex::new(vec![0; stride].into_boxed_slice()),
             flags: flags.into_boxed_slice(),
             segments,
             count_evaluations: AtomicBool::new(true),
@@ -285,7 +368,7 @@ fn compile_flag(
         && matches!(flag.fallthrough, Serve::Variant(_));
     let constant = match flag.fallthrough {
         Serve::Variant(v) if is_static && flag.enabled && flag.prerequisites.is_empty() => {
-            Some(Outcome::served(v as u32, Reason::Static))
+            Some(v as u32)
         }
         _ => None,
     };

@@ -220,7 +220,8 @@ impl Test {
         }
     }
 
-    /// Whether a present attribute passes the test.
+    /// Whether a present attribute passes the test. The string and set tests are inlined
+    /// into the evaluator; the heavier ones are calls, so they do not widen its frame.
     #[inline]
     pub(crate) fn holds(&self, value: Value<'_>) -> bool {
         match self {
@@ -232,33 +233,52 @@ impl Test {
             Test::EndsWith(suffixes) => {
                 as_str(value).is_some_and(|s| suffixes.iter().any(|p| s.ends_with(&**p)))
             }
-            Test::Contains(parts) => {
-                as_str(value).is_some_and(|s| parts.iter().any(|p| s.contains(&**p)))
-            }
-            Test::Matches(regexes) => {
-                as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
-            }
-            Test::Number { order, values } => Number::of(value).is_some_and(|n| {
-                values
-                    .iter()
-                    .any(|v| n.compare(*v).is_some_and(|o| order.holds(o)))
-            }),
-            Test::Semver { order, versions } => {
-                as_str(value)
-                    .and_then(Version::parse)
-                    .is_some_and(|attribute| {
-                        versions
-                            .iter()
-                            .any(|v| order.holds(attribute.precedence(&v.as_version())))
-                    })
-            }
-            Test::Time { after, instants } => instant(value).is_some_and(|t| {
-                instants
-                    .iter()
-                    .any(|v| if *after { t > *v } else { t < *v })
-            }),
+            Test::Contains(parts) => contains_any(parts, value),
+            Test::Matches(regexes) => matches_any(regexes, value),
+            Test::Number { order, values } => number_holds(*order, values, value),
+            Test::Semver { order, versions } => semver_holds(*order, versions, value),
+            Test::Time { after, instants } => time_holds(*after, instants, value),
         }
     }
+}
+
+#[inline(never)]
+fn contains_any(parts: &[Box<str>], value: Value<'_>) -> bool {
+    as_str(value).is_some_and(|s| parts.iter().any(|p| s.contains(&**p)))
+}
+
+#[inline(never)]
+fn matches_any(regexes: &[Regex], value: Value<'_>) -> bool {
+    as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
+}
+
+#[inline(never)]
+fn number_holds(order: Order, values: &[Number], value: Value<'_>) -> bool {
+    Number::of(value).is_some_and(|n| {
+        values
+            .iter()
+            .any(|v| n.compare(*v).is_some_and(|o| order.holds(o)))
+    })
+}
+
+#[inline(never)]
+fn semver_holds(order: Order, versions: &[OwnedVersion], value: Value<'_>) -> bool {
+    as_str(value)
+        .and_then(Version::parse)
+        .is_some_and(|attribute| {
+            versions
+                .iter()
+                .any(|v| order.holds(attribute.precedence(&v.as_version())))
+        })
+}
+
+#[inline(never)]
+fn time_holds(after: bool, instants: &[i128], value: Value<'_>) -> bool {
+    instant(value).is_some_and(|t| {
+        instants
+            .iter()
+            .any(|v| if after { t > *v } else { t < *v })
+    })
 }
 
 fn as_str(value: Value<'_>) -> Option<&str> {
