@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// A JSON number as written: integers stay exact, anything else is a float.
@@ -109,8 +109,18 @@ impl<'a> Json<'a> {
 
 impl<'de> Deserialize<'de> for Json<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+        let mut stacks = Stacks::default();
+        deserializer.deserialize_any(JsonVisitor(&mut stacks))
     }
+}
+
+/// The members of the arrays and objects being read, innermost last. Each container's
+/// members are gathered here and moved out in one exact-size allocation when it closes,
+/// instead of each container growing its own vector step by step.
+#[derive(Default)]
+struct Stacks<'de> {
+    items: Vec<Json<'de>>,
+    members: Vec<(Cow<'de, str>, Json<'de>)>,
 }
 
 /// An object key, borrowed from the input when it has no escapes.
@@ -118,21 +128,43 @@ struct Key<'de>(Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
-        deserializer
-            .deserialize_str(JsonVisitor)
-            .and_then(|json| match json {
-                Json::String(s) => Ok(Key(s)),
-                other => Err(serde::de::Error::custom(format!(
-                    "expected a string key, found {}",
-                    other.type_name()
-                ))),
-            })
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
-struct JsonVisitor;
+struct KeyVisitor;
 
-impl<'de> Visitor<'de> for JsonVisitor {
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+struct JsonVisitor<'s, 'de>(&'s mut Stacks<'de>);
+
+impl<'de> DeserializeSeed<'de> for JsonVisitor<'_, 'de> {
+    type Value = Json<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonVisitor<'_, 'de> {
     type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -175,19 +207,22 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        let stacks = self.0;
+        let start = stacks.items.len();
+        while let Some(item) = seq.next_element_seed(JsonVisitor(stacks))? {
+            stacks.items.push(item);
         }
-        Ok(Json::Array(items))
+        Ok(Json::Array(stacks.items.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Json<'de>>()? {
-            members.push((key, value));
+        let stacks = self.0;
+        let start = stacks.members.len();
+        while let Some(Key(key)) = map.next_key()? {
+            let value = map.next_value_seed(JsonVisitor(stacks))?;
+            stacks.members.push((key, value));
         }
-        Ok(Json::Object(members))
+        Ok(Json::Object(stacks.members.drain(start..).collect()))
     }
 }
 
