@@ -162,15 +162,68 @@ mod tests {
     }
 }
 
-/// Flag name → flag index: open addressing over (hash, index) pairs at most half full,
-/// compared inline with [`same`]. The name lookup is most of the cost of evaluating a
-/// simple flag by name, so it avoids the general hash map's hasher plumbing and `memcmp`.
+/// Flag name → flag index: open addressing over slots at most half full. A slot holds the
+/// name's length and first and last 8 bytes, so names up to 16 bytes (most flag names)
+/// compare without reading the name from elsewhere in memory: the name lookup is most of
+/// the cost of evaluating a simple flag by name, and each dependent load counts.
 #[derive(Debug)]
 pub(crate) struct NameIndex {
-    /// (hash, index + 1) per slot; 0 marks an empty slot.
-    slots: Box<[(u64, u32)]>,
+    slots: Box<[NameSlot]>,
     names: Box<[Box<str>]>,
     mask: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct NameSlot {
+    hash: u64,
+    words: Words,
+    /// Index + 1; 0 marks an empty slot.
+    index: u32,
+}
+
+/// A name's length with its first and last 8 bytes, which for up to 16 bytes is all of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Words {
+    head: u64,
+    tail: u64,
+    len: u32,
+}
+
+impl Words {
+    #[inline]
+    fn of(name: &[u8]) -> Words {
+        let len = name.len();
+        let (head, tail) = if len <= 8 {
+            (short_word(name), 0)
+        } else {
+            (short_word(&name[..8]), short_word(&name[len - 8..]))
+        };
+        Words {
+            head,
+            tail,
+            // Names beyond 4 GiB (far past any limit) only share a bucket; the full
+            // comparison still decides.
+            len: len as u32,
+        }
+    }
+
+    /// Whether the words hold every byte of the name.
+    #[inline]
+    fn complete(&self) -> bool {
+        self.len <= 16
+    }
+
+    #[inline]
+    fn hash(&self, name: &[u8]) -> u64 {
+        let mut hasher = WordHasher(u64::from(self.len));
+        if self.complete() {
+            hasher.mix(self.head);
+            hasher.mix(self.tail);
+        } else {
+            hasher.write(name);
+        }
+        hasher.finish()
+    }
 }
 
 impl NameIndex {
@@ -178,17 +231,22 @@ impl NameIndex {
     pub(crate) fn new(names: Vec<Box<str>>) -> NameIndex {
         let capacity = (names.len() * 2).next_power_of_two().max(8);
         let mask = capacity - 1;
-        let mut slots = vec![(0u64, 0u32); capacity].into_boxed_slice();
+        let mut slots = vec![NameSlot::default(); capacity].into_boxed_slice();
         for (i, name) in names.iter().enumerate() {
-            let hash = name_hash(name);
+            let words = Words::of(name.as_bytes());
+            let hash = words.hash(name.as_bytes());
             let mut at = hash as usize & mask;
             loop {
-                let (slot_hash, slot) = slots[at];
-                if slot == 0 {
-                    slots[at] = (hash, i as u32 + 1);
+                let slot = slots[at];
+                if slot.index == 0 {
+                    slots[at] = NameSlot {
+                        hash,
+                        words,
+                        index: i as u32 + 1,
+                    };
                     break;
                 }
-                if slot_hash == hash && same(&names[slot as usize - 1], name) {
+                if slot.hash == hash && names[slot.index as usize - 1] == *name {
                     break;
                 }
                 at = (at + 1) & mask;
@@ -203,26 +261,23 @@ impl NameIndex {
 
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
-        let hash = name_hash(name);
+        let words = Words::of(name.as_bytes());
+        let hash = words.hash(name.as_bytes());
         let mut at = hash as usize & self.mask;
         loop {
-            let (slot_hash, slot) = *self.slots.get(at)?;
-            if slot == 0 {
+            let slot = self.slots.get(at)?;
+            if slot.index == 0 {
                 return None;
             }
-            if slot_hash == hash && same(self.names.get(slot as usize - 1)?, name) {
-                return Some(slot - 1);
+            if slot.hash == hash
+                && slot.words == words
+                && (words.complete() || **self.names.get(slot.index as usize - 1)? == *name)
+            {
+                return Some(slot.index - 1);
             }
             at = (at + 1) & self.mask;
         }
     }
-}
-
-#[inline]
-fn name_hash(name: &str) -> u64 {
-    let mut hasher = WordHasher(0);
-    hasher.write(name.as_bytes());
-    hasher.finish()
 }
 
 #[cfg(test)]
@@ -240,5 +295,29 @@ mod name_index_tests {
             assert_eq!(index.get(miss), None, "{miss}");
         }
         assert_eq!(NameIndex::new(Vec::new()).get("x"), None);
+    }
+
+    #[test]
+    fn long_names_that_share_their_ends_are_told_apart() {
+        let names = [
+            "checkout-flow-v2-middle-a-end-of-name",
+            "checkout-flow-v2-middle-b-end-of-name",
+            "sixteen-bytes-ab",
+            "sixteen-bytes-ac",
+            "nine-byte",
+            "",
+        ];
+        let index = NameIndex::new(names.iter().map(|n| Box::from(*n)).collect());
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(index.get(name), Some(i as u32), "{name}");
+        }
+        for miss in [
+            "checkout-flow-v2-middle-c-end-of-name",
+            "sixteen-bytes-ad",
+            "nine-bytf",
+            "nine-byte ",
+        ] {
+            assert_eq!(index.get(miss), None, "{miss}");
+        }
     }
 }

@@ -39,6 +39,7 @@ impl OwnedVersion {
 impl<'a> Version<'a> {
     /// Parses `MAJOR.MINOR.PATCH[-PRE][+BUILD]`; `None` when it is not valid SemVer 2.0.0.
     /// One pass over the bytes: this runs on every evaluation of a `semver_*` clause.
+    #[inline]
     pub(crate) fn parse(text: &'a str) -> Option<Version<'a>> {
         let b = text.as_bytes();
         let mut at = 0;
@@ -91,11 +92,13 @@ impl<'a> Version<'a> {
     }
 }
 
+#[inline]
 fn expect(b: &[u8], at: &mut usize, byte: u8) -> Option<()> {
     (b.get(*at) == Some(&byte)).then(|| *at += 1)
 }
 
 /// A numeric part: digits without a leading zero, fitting in `u64`.
+#[inline]
 fn numeric(b: &[u8], at: &mut usize) -> Option<u64> {
     let start = *at;
     let mut value: u64 = 0;
