@@ -60,21 +60,6 @@ fn allocations_per_call(mut f: impl FnMut()) -> f64 {
     (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / CALLS as f64
 }
 
-const FLAGCORE: &str = r#"{"version": 1,
-  "segments": {"beta": {"rules": [{"conditions": [{"attribute": "beta", "op": "eq", "values": [true]}]}]}},
-  "flags": {
-    "static": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-               "fallthrough": {"variant": "on"}},
-    "country-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-      "rules": [{"conditions": [{"attribute": "country", "op": "in", "values": ["US", "CA", "DE"]}],
-                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}}],
-      "fallthrough": {"variant": "off"}},
-    "segment-semver-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-      "rules": [{"conditions": [{"in_segment": "beta"},
-                                {"attribute": "app_version", "op": "semver_gt", "values": ["2.3.9"]}],
-                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 5}, {"variant": "off", "weight": 95}]}}}],
-      "fallthrough": {"variant": "off"}}}}"#;
-
 const UNLEASH: &str = r#"{"version": 2, "features": [
   {"name": "static", "enabled": true, "strategies": [{"name": "default", "parameters": {}}]},
   {"name": "country-rollout", "enabled": true, "strategies": [{"name": "flexibleRollout",
@@ -160,13 +145,9 @@ fn ld_store() -> LdStore {
 const CASES: [&str; 3] = ["static", "country-rollout", "segment-semver-rollout"];
 
 fn peers(c: &mut Criterion) {
-    let flagcore = flagcore::Store::from_bytes(FLAGCORE.as_bytes()).expect("valid snapshot");
-    let attrs = [
-        ("country", flagcore::Value::from("DE")),
-        ("beta", flagcore::Value::Bool(true)),
-        ("app_version", flagcore::Value::from("2.4.1")),
-    ];
-    let fc_ctx = flagcore::EvaluationContext::new("user-17").with_attributes(&attrs);
+    let flagcore = flagcore::Store::from_bytes(flagcore_benches::PEERS_SNAPSHOT.as_bytes()).expect("valid snapshot");
+    let fc_ctx = flagcore::EvaluationContext::new("user-17")
+        .with_attributes(&flagcore_benches::PEERS_ATTRIBUTES);
 
     let yggdrasil = ygg::EngineState::default();
     let features: ygg::ClientFeatures =

@@ -17,6 +17,31 @@ pub const ATTRIBUTES: [(&str, Value<'static>); 6] = [
     ("app_version", Value::String("2.5.1")),
 ];
 
+/// The peers bench's three rule shapes in flagcore's format: `static`, `country-rollout`
+/// (`country in [US, CA, DE]`, then 50% on the key) and `segment-semver-rollout` (a `beta`
+/// segment, `app_version > 2.3.9`, then 5%).
+pub const PEERS_SNAPSHOT: &str = r#"{"version": 1,
+  "segments": {"beta": {"rules": [{"conditions": [{"attribute": "beta", "op": "eq", "values": [true]}]}]}},
+  "flags": {
+    "static": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+               "fallthrough": {"variant": "on"}},
+    "country-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+      "rules": [{"conditions": [{"attribute": "country", "op": "in", "values": ["US", "CA", "DE"]}],
+                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}}],
+      "fallthrough": {"variant": "off"}},
+    "segment-semver-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+      "rules": [{"conditions": [{"in_segment": "beta"},
+                                {"attribute": "app_version", "op": "semver_gt", "values": ["2.3.9"]}],
+                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 5}, {"variant": "off", "weight": 95}]}}}],
+      "fallthrough": {"variant": "off"}}}}"#;
+
+/// The attributes of the peers bench's context (every engine gets the same).
+pub const PEERS_ATTRIBUTES: [(&str, Value<'static>); 3] = [
+    ("country", Value::String("DE")),
+    ("beta", Value::Bool(true)),
+    ("app_version", Value::String("2.4.1")),
+];
+
 /// A snapshot with one flag per benchmarked shape.
 pub fn shapes_snapshot() -> String {
     let countries: Vec<String> = (0..1000).map(|i| format!("\"c{i}\"")).collect();

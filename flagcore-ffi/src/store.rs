@@ -318,7 +318,7 @@ pub unsafe extern "C" fn fc_store_set_metrics_enabled(
     }
 }
 
-/// Takes a snapshot view, checks the common arguments, and evaluates through `get`.
+/// Checks the common arguments and evaluates through `get` on the serving plan.
 ///
 /// # Safety
 ///
@@ -329,15 +329,14 @@ unsafe fn evaluate<R>(
     flag: *const c_char,
     flag_len: usize,
     ctx: *const fc_context,
-    get: impl FnOnce(&flagcore_engine::Snapshot, &str, &EvaluationContext<'_>) -> R,
+    get: impl FnOnce(&flagcore_engine::Plan, &str, &EvaluationContext<'_>) -> R,
 ) -> Result<R, Failure> {
     // SAFETY: forwarded from the caller.
     let store = unsafe { fc_store::borrow(store)? };
     // SAFETY: forwarded from the caller.
     let flag = unsafe { str_arg(flag, flag_len, "flag")? };
-    let snapshot = store.snapshot();
     // SAFETY: forwarded from the caller.
-    unsafe { with_context(ctx, |ctx| get(&snapshot, flag, ctx)) }
+    unsafe { with_context(ctx, |ctx| store.with_plan(|plan| get(plan, flag, ctx))) }
 }
 
 /// Evaluates boolean flag `flag` for `ctx`.
