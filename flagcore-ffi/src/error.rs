@@ -112,6 +112,7 @@ impl Failure {
         }
     }
 
+    #[cold]
     pub(crate) fn null(what: &str) -> Failure {
         Failure::new(fc_result::NullPointer, format!("`{what}` is NULL"))
     }

@@ -78,10 +78,7 @@ pub(crate) unsafe fn bytes_arg<'a>(
         };
     }
     if len > isize::MAX as usize {
-        return Err(Failure::new(
-            fc_result::InvalidArgument,
-            format!("`{what}` has a length of {len} bytes, more than PTRDIFF_MAX"),
-        ));
+        return Err(too_long(what, len));
     }
     // SAFETY: `ptr` is non-NULL, `len <= isize::MAX`, and the caller promises `len`
     // readable bytes that stay unchanged for `'a`.
@@ -93,21 +90,42 @@ pub(crate) unsafe fn bytes_arg<'a>(
 /// # Safety
 ///
 /// As for [`bytes_arg`].
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn str_arg<'a>(
+    ptr: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a str, Failure> {
+    // Attribute names and values are nearly always non-empty ASCII: that case is checked
+    // inline, a word at a time, with no call and no `Result` in memory (a context of six
+    // attributes crosses the boundary with a dozen strings). Anything else takes the
+    // general path, which also reports the errors.
+    if !ptr.is_null() && len <= isize::MAX as usize {
+        // SAFETY: non-NULL, `len <= isize::MAX`, and the caller promises `len` readable
+        // bytes that stay unchanged for `'a`.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+        if is_ascii(bytes) {
+            // SAFETY: ASCII is valid UTF-8.
+            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { checked_str_arg(ptr, len, what) }
+}
+
+/// [`str_arg`] for NULL, too long or non-ASCII text, out of line.
+///
+/// # Safety
+///
+/// As for [`bytes_arg`].
+#[inline(never)]
+unsafe fn checked_str_arg<'a>(
     ptr: *const c_char,
     len: usize,
     what: &str,
 ) -> Result<&'a str, Failure> {
     // SAFETY: forwarded from the caller.
     let bytes = unsafe { bytes_arg(ptr.cast::<u8>(), len, what)? };
-    // Attribute names and values are nearly always ASCII, and `is_ascii` checks a word at
-    // a time where `from_utf8` walks short strings byte by byte: on a context of six
-    // attributes this halves the cost of crossing the boundary.
-    if bytes.is_ascii() {
-        // SAFETY: ASCII is valid UTF-8.
-        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
-    }
     std::str::from_utf8(bytes).map_err(|e| {
         Failure::new(
             fc_result::InvalidUtf8,
@@ -117,6 +135,42 @@ pub(crate) unsafe fn str_arg<'a>(
             ),
         )
     })
+}
+
+/// Whether every byte is below 0x80: 8 bytes per step, and the tail as one overlapping
+/// read instead of a byte loop (names and values are short, so the tail is most of it).
+#[inline(always)]
+fn is_ascii(bytes: &[u8]) -> bool {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let read = |at: usize, width: usize| {
+        let mut word = [0u8; 8];
+        word[..width].copy_from_slice(&bytes[at..at + width]);
+        u64::from_ne_bytes(word)
+    };
+    let len = bytes.len();
+    let seen = match len {
+        0 => 0,
+        1..=3 => u64::from(bytes[0] | bytes[len / 2] | bytes[len - 1]),
+        4..=7 => read(0, 4) | read(len - 4, 4),
+        _ => {
+            let mut seen = read(len - 8, 8);
+            for chunk in bytes.chunks_exact(8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                seen |= u64::from_ne_bytes(word);
+            }
+            seen
+        }
+    };
+    seen & HIGH_BITS == 0
+}
+
+#[cold]
+fn too_long(what: &str, len: usize) -> Failure {
+    Failure::new(
+        fc_result::InvalidArgument,
+        format!("`{what}` has a length of {len} bytes, more than PTRDIFF_MAX"),
+    )
 }
 
 /// An opaque C type standing for a boxed Rust value.
@@ -176,3 +230,21 @@ macro_rules! opaque_handle {
 }
 
 pub(crate) use opaque_handle;
+
+#[cfg(test)]
+mod tests {
+    use super::is_ascii;
+
+    #[test]
+    fn is_ascii_finds_a_high_byte_at_any_position_of_any_length() {
+        for len in 0..40 {
+            let text = vec![b'a'; len];
+            assert!(is_ascii(&text), "{len}");
+            for at in 0..len {
+                let mut text = text.clone();
+                text[at] = 0xC3;
+                assert!(!is_ascii(&text), "{len}, high byte at {at}");
+            }
+        }
+    }
+}
