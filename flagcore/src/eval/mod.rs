@@ -196,11 +196,10 @@ impl<T: Trace> Evaluator<'_, '_, T> {
 
     fn segment_why(&mut self, segment: &crate::plan::SegmentPlan) -> SegmentWhy {
         if let Some(key) = self.ctx.key() {
-            if segment.exclude.get(key).is_some() {
-                return SegmentWhy::Excluded;
-            }
-            if segment.include.get(key).is_some() {
-                return SegmentWhy::Included;
+            match segment.keys.get(key) {
+                Some(false) => return SegmentWhy::Excluded,
+                Some(true) => return SegmentWhy::Included,
+                None => {}
             }
         }
         // Conditions inside a segment are not traced one by one: the segment's verdict is.

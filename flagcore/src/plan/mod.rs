@@ -229,8 +229,9 @@ pub(crate) enum ConditionPlan {
 #[derive(Debug)]
 pub(crate) struct SegmentPlan {
     pub name: Box<str>,
-    pub include: StrMap<()>,
-    pub exclude: StrMap<()>,
+    /// Listed keys: `true` when included, `false` when excluded (exclusion wins), so one
+    /// lookup settles both lists.
+    pub keys: StrMap<bool>,
     pub rules: Box<[Box<[ConditionPlan]>]>,
 }
 
@@ -258,8 +259,7 @@ impl Plan {
             .into_iter()
             .map(|(name, segment)| SegmentPlan {
                 name: name.into(),
-                include: key_set(segment.include),
-                exclude: key_set(segment.exclude),
+                keys: listed_keys(segment.include, segment.exclude),
                 rules: segment
                     .rules
                     .into_iter()
@@ -307,8 +307,11 @@ fn next_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-fn key_set(keys: Vec<String>) -> StrMap<()> {
-    StrMap::new(keys.into_iter().map(|k| (k.into_boxed_str(), ())).collect())
+fn listed_keys(include: Vec<String>, exclude: Vec<String>) -> StrMap<bool> {
+    // The first of equal keys wins, so exclusions go first.
+    let excluded = exclude.into_iter().map(|k| (k.into_boxed_str(), false));
+    let included = include.into_iter().map(|k| (k.into_boxed_str(), true));
+    StrMap::new(excluded.chain(included).collect())
 }
 
 fn compile_flag(
