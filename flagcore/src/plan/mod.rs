@@ -267,16 +267,30 @@ impl Plan {
                     .collect(),
             })
             .collect();
-        // Prerequisites name variants of other flags; resolve them against these names.
-        let variant_names: Vec<Vec<String>> = document
+        // Prerequisites name variants of other flags: resolve them while every flag's
+        // variant names are still there to borrow.
+        let prerequisites: Vec<Box<[(u32, u32)]>> = document
             .flags
             .iter()
-            .map(|(_, f)| f.variants.iter().map(|(n, _)| n.clone()).collect())
+            .map(|(_, flag)| {
+                flag.prerequisites
+                    .iter()
+                    .map(|(p, variant)| {
+                        let required = document.flags[*p]
+                            .1
+                            .variants
+                            .iter()
+                            .position(|(n, _)| n == variant)
+                            .unwrap_or_default();
+                        (*p as u32, required as u32)
+                    })
+                    .collect()
+            })
             .collect();
         let mut counter_base = 0u32;
         let mut flags = Vec::with_capacity(document.flags.len());
-        for (name, flag) in document.flags {
-            let compiled = compile_flag(name, flag, &variant_names, counter_base);
+        for ((name, flag), prerequisites) in document.flags.into_iter().zip(prerequisites) {
+            let compiled = compile_flag(name, flag, prerequisites, counter_base);
             counter_base += compiled.variant_names.len() as u32 + 1;
             flags.push(compiled);
         }
@@ -317,7 +331,7 @@ fn listed_keys(include: Vec<String>, exclude: Vec<String>) -> StrMap<bool> {
 fn compile_flag(
     name: String,
     flag: Flag,
-    variant_names: &[Vec<String>],
+    prerequisites: Box<[(u32, u32)]>,
     counter_base: u32,
 ) -> FlagPlan {
     let salt = flag.salt.as_deref().unwrap_or(&name);
@@ -355,17 +369,6 @@ fn compile_flag(
             targets.push((key.into_boxed_str(), (variant as u32, t as u32)));
         }
     }
-    let prerequisites = flag
-        .prerequisites
-        .iter()
-        .map(|(p, variant)| {
-            let required = variant_names[*p]
-                .iter()
-                .position(|n| n == variant)
-                .unwrap_or_default();
-            (*p as u32, required as u32)
-        })
-        .collect();
     let is_static = targets.is_empty()
         && flag.rules.is_empty()
         && matches!(flag.fallthrough, Serve::Variant(_));
