@@ -24,10 +24,16 @@ README = ROOT / "benches" / "README.md"
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 
 
+# The groups of this crate's benches; target/criterion also holds other crates' (ffi/).
+GROUPS = ("evaluate/", "metrics/", "load/", "contention/", "peers/")
+
+
 def medians():
     out = {}
     for path in CRITERION.glob("**/new/estimates.json"):
         bench = json.loads((path.parent / "benchmark.json").read_text())
+        if not bench["full_id"].startswith(GROUPS):
+            continue
         estimate = json.loads(path.read_text())
         out[bench["full_id"]] = estimate["median"]["point_estimate"]
     return out
