@@ -145,7 +145,8 @@ fn ld_store() -> LdStore {
 const CASES: [&str; 3] = ["static", "country-rollout", "segment-semver-rollout"];
 
 fn peers(c: &mut Criterion) {
-    let flagcore = flagcore::Store::from_bytes(flagcore_benches::PEERS_SNAPSHOT.as_bytes()).expect("valid snapshot");
+    let flagcore = flagcore::Store::from_bytes(flagcore_benches::PEERS_SNAPSHOT.as_bytes())
+        .expect("valid snapshot");
     let fc_ctx = flagcore::EvaluationContext::new("user-17")
         .with_attributes(&flagcore_benches::PEERS_ATTRIBUTES);
 

@@ -1,7 +1,7 @@
 //! [`Snapshot`]: one consistent view of the store, and the typed getters on it.
 
-use std::sync::atomic::Ordering;
 use std::ops::Deref;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use arc_swap::Guard;

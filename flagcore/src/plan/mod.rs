@@ -122,7 +122,10 @@ impl Plan {
         if let Some(counter) = self.counters.get(at) {
             if shard < OWNED_SHARDS {
                 // Only this thread writes this shard, so load-and-store loses nothing.
-                counter.store(counter.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+                counter.store(
+                    counter.load(Ordering::Relaxed).wrapping_add(1),
+                    Ordering::Relaxed,
+                );
             } else {
                 counter.fetch_add(1, Ordering::Relaxed);
             }

@@ -274,11 +274,7 @@ fn semver_holds(order: Order, versions: &[OwnedVersion], value: Value<'_>) -> bo
 
 #[inline(never)]
 fn time_holds(after: bool, instants: &[i128], value: Value<'_>) -> bool {
-    instant(value).is_some_and(|t| {
-        instants
-            .iter()
-            .any(|v| if after { t > *v } else { t < *v })
-    })
+    instant(value).is_some_and(|t| instants.iter().any(|v| if after { t > *v } else { t < *v }))
 }
 
 fn as_str(value: Value<'_>) -> Option<&str> {
