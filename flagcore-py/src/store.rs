@@ -124,12 +124,13 @@ impl Store {
     ) -> PyResult<Bound<'py, PyString>> {
         let py = default.py();
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let details = snapshot.string_details(flag, ctx, "");
-            match details.variant {
-                Some(_) => PyString::new(py, details.value),
-                None => default.clone(),
-            }
+            self.inner.with_plan(|plan| {
+                let details = plan.string_details(flag, ctx, "");
+                match details.variant {
+                    Some(_) => PyString::new(py, details.value),
+                    None => default.clone(),
+                }
+            })
         })
     }
 
@@ -169,12 +170,13 @@ impl Store {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = default.py();
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let details = snapshot.json_details(flag, ctx, &serde_json::Value::Null);
-            match details.variant {
-                Some(_) => json_to_py(py, details.value),
-                None => Ok(default),
-            }
+            self.inner.with_plan(|plan| {
+                let details = plan.json_details(flag, ctx, &serde_json::Value::Null);
+                match details.variant {
+                    Some(_) => json_to_py(py, details.value),
+                    None => Ok(default),
+                }
+            })
         })?
     }
 
@@ -189,10 +191,11 @@ impl Store {
         attrs: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Details> {
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let d = snapshot.bool_details(flag, ctx, default);
-            let value = PyBool::new(py, d.value).to_owned().into_any();
-            Details::new(py, &d, value)
+            self.inner.with_plan(|plan| {
+                let d = plan.bool_details(flag, ctx, default);
+                let value = PyBool::new(py, d.value).to_owned().into_any();
+                Details::new(py, &d, value)
+            })
         })
     }
 
@@ -207,13 +210,14 @@ impl Store {
     ) -> PyResult<Details> {
         let py = default.py();
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let d = snapshot.string_details(flag, ctx, "");
-            let value = match d.variant {
-                Some(_) => PyString::new(py, d.value),
-                None => default.clone(),
-            };
-            Details::new(py, &d, value.into_any())
+            self.inner.with_plan(|plan| {
+                let d = plan.string_details(flag, ctx, "");
+                let value = match d.variant {
+                    Some(_) => PyString::new(py, d.value),
+                    None => default.clone(),
+                };
+                Details::new(py, &d, value.into_any())
+            })
         })
     }
 
@@ -228,10 +232,11 @@ impl Store {
         attrs: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Details> {
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let d = snapshot.int_details(flag, ctx, default);
-            let value = d.value.into_pyobject(py)?.into_any();
-            Ok(Details::new(py, &d, value))
+            self.inner.with_plan(|plan| {
+                let d = plan.int_details(flag, ctx, default);
+                let value = d.value.into_pyobject(py)?.into_any();
+                Ok(Details::new(py, &d, value))
+            })
         })?
     }
 
@@ -246,10 +251,11 @@ impl Store {
         attrs: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Details> {
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let d = snapshot.float_details(flag, ctx, default);
-            let value = d.value.into_pyobject(py)?.into_any();
-            Ok(Details::new(py, &d, value))
+            self.inner.with_plan(|plan| {
+                let d = plan.float_details(flag, ctx, default);
+                let value = d.value.into_pyobject(py)?.into_any();
+                Ok(Details::new(py, &d, value))
+            })
         })?
     }
 
@@ -264,13 +270,14 @@ impl Store {
     ) -> PyResult<Details> {
         let py = default.py();
         with_context(key, attrs, |ctx| {
-            let snapshot = self.inner.snapshot();
-            let d = snapshot.json_details(flag, ctx, &serde_json::Value::Null);
-            let value = match d.variant {
-                Some(_) => json_to_py(py, d.value)?,
-                None => default,
-            };
-            Ok(Details::new(py, &d, value))
+            self.inner.with_plan(|plan| {
+                let d = plan.json_details(flag, ctx, &serde_json::Value::Null);
+                let value = match d.variant {
+                    Some(_) => json_to_py(py, d.value)?,
+                    None => default,
+                };
+                Ok(Details::new(py, &d, value))
+            })
         })?
     }
 

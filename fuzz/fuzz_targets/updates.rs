@@ -10,7 +10,11 @@ use flagcore::{EvaluationContext, Reason, Store};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Update { version: u8, enabled: bool, flag: u8 },
+    Update {
+        version: u8,
+        enabled: bool,
+        flag: u8,
+    },
     Broken(Vec<u8>),
     Kill(u8),
     Revive(u8),
@@ -34,7 +38,11 @@ fuzz_target!(|ops: Vec<Op>| {
     for op in ops {
         let before = store.version();
         match op {
-            Op::Update { version, enabled, flag } => {
+            Op::Update {
+                version,
+                enabled,
+                flag,
+            } => {
                 let result = store.update(document(version, enabled, flag).as_bytes());
                 match (result, before) {
                     (Ok(v), Some(b)) => assert!(v > b),
