@@ -32,6 +32,12 @@
 //! # Ok::<(), flagcore::Error>(())
 //! ```
 //!
+//! On the hot path, [`Store::bool`], [`Store::int`] and [`Store::float`] return plain
+//! values, and [`Store::with_plan`] lends the serving [`Plan`] (typed getters, details,
+//! string and JSON values borrowed from it) for the length of a closure; both read a plan
+//! each thread caches while it stays the serving one. A [`FlagHandle`] in place of a flag
+//! name skips the name lookup. A [`Snapshot`] is a view to hold across several calls.
+//!
 //! Evaluation order, bucketing and the snapshot format are normative and shared by the
 //! Python, C and Go bindings; `docs/semantics.md` records how flagcore reads the places
 //! where the specification leaves a choice.
