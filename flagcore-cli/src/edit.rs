@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use flagcore::source::write_atomically;
-use flagcore::{Json, Number};
+use flagcore::{Json, JsonArena, Number};
 
 use crate::{read, Failure};
 
@@ -28,7 +28,9 @@ pub(crate) fn set_enabled(
             lines.join("\n")
         )));
     }
-    let mut document = Json::parse(&bytes).map_err(|e| Failure::Check(format!("{shown}: {e}")))?;
+    let arena = JsonArena::new();
+    let mut document =
+        Json::parse(&bytes, &arena).map_err(|e| Failure::Check(format!("{shown}: {e}")))?;
     let version = match document.get("version") {
         Some(Json::Number(Number::Int(v))) => *v,
         _ => {
@@ -43,7 +45,7 @@ pub(crate) fn set_enabled(
     if let Some(enabled) = entry.get_mut("enabled") {
         *enabled = Json::Bool(kill_reason.is_none());
     }
-    set_metadata(entry, kill_reason);
+    set_metadata(entry, kill_reason, &arena);
     let new_version = version
         .checked_add(1)
         .ok_or_else(|| Failure::Check(format!("{shown}: version cannot grow past {version}")))?;
@@ -70,7 +72,7 @@ pub(crate) fn set_enabled(
 
 /// Records the kill reason and time in the flag's metadata (the format's place for
 /// operator notes), or removes them on revive.
-fn set_metadata(flag: &mut Json<'_>, kill_reason: Option<&str>) {
+fn set_metadata<'a>(flag: &mut Json<'a>, kill_reason: Option<&str>, arena: &'a JsonArena) {
     let Json::Object(members) = flag else {
         return;
     };
@@ -78,7 +80,7 @@ fn set_metadata(flag: &mut Json<'_>, kill_reason: Option<&str>) {
         if kill_reason.is_none() {
             return;
         }
-        members.push(("metadata".into(), Json::Object(Vec::new())));
+        members.push(("metadata".into(), Json::Object(arena.vec_from([]))));
     }
     let Some(Json::Object(metadata)) = flag.get_mut("metadata") else {
         return;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
 use crate::limits::Limits;
-use crate::snapshot::json::{Json, Number};
+use crate::snapshot::json::{Json, JsonArena, Number};
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Rule, Segment, Serve, ValueKind};
 
 /// Rollout weights and bucket bounds are counted in units of 0.001 %.
@@ -39,7 +39,8 @@ pub(crate) fn validate_document(
     // Editors on some systems start files with a UTF-8 byte-order mark; JSON allows a
     // parser to ignore it.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let json = Json::parse(bytes).map_err(|e| {
+    let arena = JsonArena::new();
+    let json = Json::parse(bytes, &arena).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
             refuse(Kind::Limit, format!("JSON nested too deeply: {e}"))
         } else {
