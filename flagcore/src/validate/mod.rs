@@ -17,6 +17,8 @@ use crate::snapshot::{Condition, Document, Flag, MetadataValue, Rule, Segment, S
 /// Rollout weights and bucket bounds are counted in units of 0.001 %.
 pub(crate) const UNITS_PER_PERCENT: u32 = 1000;
 const TOTAL_UNITS: u32 = 100 * UNITS_PER_PERCENT;
+/// Maps up to this many members are checked for repeated names pair by pair.
+const SMALL_MAP: usize = 8;
 
 /// Parses and validates a snapshot document.
 pub(crate) fn validate_document(
@@ -177,12 +179,19 @@ impl<'d> Validator<'d> {
             self.wrong_type(path, "an object", value);
             return &[];
         };
-        // Maps hold up to every flag of a snapshot: find repeats with a set, not by pairs.
-        let mut seen = std::collections::HashSet::with_capacity(members.len());
-        for (key, _) in members {
+        // Maps hold up to every flag of a snapshot: find repeats with a set, not by pairs,
+        // unless the map is small (a flag's variants or metadata), where pairs are cheaper
+        // than building a set.
+        let mut seen = (members.len() > SMALL_MAP)
+            .then(|| std::collections::HashSet::with_capacity(members.len()));
+        for (i, (key, _)) in members.iter().enumerate() {
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(key.as_ref()),
+                None => members[..i].iter().any(|(k, _)| k == key),
+            };
             if key.len() > self.limits.max_string_bytes {
                 self.too_long(&path.field("<key>"), key.len());
-            } else if !seen.insert(key.as_ref()) {
+            } else if repeated {
                 self.duplicate_key(path, key);
             }
         }
@@ -525,8 +534,8 @@ impl<'d> Validator<'d> {
             }
             return (Vec::new(), None);
         }
-        let mut kinds: Vec<(ValueKind, &str)> = Vec::new();
-        let mut variants = Vec::new();
+        let mut kinds: Vec<(ValueKind, &str)> = Vec::with_capacity(members.len());
+        let mut variants = Vec::with_capacity(members.len());
         for (name, v) in members {
             let kind = match v {
                 Json::Bool(_) => ValueKind::Bool,
@@ -606,8 +615,9 @@ impl<'d> Validator<'d> {
     }
 
     fn metadata(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<(String, MetadataValue)> {
-        let mut out = Vec::new();
-        for (key, v) in self.map(value, path) {
+        let members = self.map(value, path);
+        let mut out = Vec::with_capacity(members.len());
+        for (key, v) in members {
             let entry = match v {
                 Json::String(s) => MetadataValue::String(s.to_string()),
                 Json::Number(n) => MetadataValue::Number(n.as_f64()),
@@ -783,7 +793,7 @@ impl<'d> Validator<'d> {
             );
             return None;
         }
-        let mut split = Vec::new();
+        let mut split = Vec::with_capacity(items.len());
         let mut total = 0u32;
         let mut complete = true;
         for (i, item) in items.iter().enumerate() {
@@ -822,8 +832,9 @@ impl<'d> Validator<'d> {
     }
 
     fn conditions(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<Condition> {
-        let mut out = Vec::new();
-        for (i, item) in self.array(value, path).iter().enumerate() {
+        let items = self.array(value, path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
             if let Some(condition) = self.condition(item, &path.index(i)) {
                 out.push(condition);
             }
