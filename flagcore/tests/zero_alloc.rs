@@ -105,6 +105,7 @@ fn evaluate_all(store: &Store, case: &Case, attrs: &[(&str, Value<'_>)]) {
         "string" => {
             std::hint::black_box(snapshot.string_details(f, &ctx, "default"));
             std::hint::black_box(snapshot.string(f, &ctx, "default"));
+            store.with_plan(|plan| std::hint::black_box(plan.string(f, &ctx, "default").len()));
         }
         "int" => {
             std::hint::black_box(snapshot.int_details(f, &ctx, 0));
@@ -117,6 +118,9 @@ fn evaluate_all(store: &Store, case: &Case, attrs: &[(&str, Value<'_>)]) {
         _ => {
             std::hint::black_box(snapshot.json_details(f, &ctx, &case.default));
             std::hint::black_box(snapshot.json(f, &ctx, &case.default));
+            store.with_plan(|plan| {
+                std::hint::black_box(plan.json_details(f, &ctx, &case.default).reason)
+            });
         }
     }
 }
