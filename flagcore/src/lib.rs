@@ -84,7 +84,7 @@ pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use plan::Plan;
-pub use snapshot::json::{Json, JsonArena, Number};
+pub use snapshot::json::{Json, JsonArena, JsonVec, Number};
 pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;
 

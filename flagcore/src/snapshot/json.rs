@@ -10,7 +10,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use bumpalo::collections::Vec as ArenaVec;
 use bumpalo::Bump;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -37,6 +36,10 @@ impl Number {
     }
 }
 
+/// The vector type of a [`Json`] tree's arrays and objects: a vector in a [`JsonArena`]
+/// (`bumpalo`'s), which dereferences to a slice and grows with `push`.
+pub type JsonVec<'a, T> = bumpalo::collections::Vec<'a, T>;
+
 /// Where a [`Json`] tree keeps its arrays and objects; they are freed together when the
 /// arena is dropped.
 ///
@@ -59,8 +62,8 @@ impl JsonArena {
     }
 
     /// A vector in this arena holding `items`, for building or extending a tree.
-    pub fn vec_from<T>(&self, items: impl IntoIterator<Item = T>) -> ArenaVec<'_, T> {
-        ArenaVec::from_iter_in(items, &self.0)
+    pub fn vec_from<T>(&self, items: impl IntoIterator<Item = T>) -> JsonVec<'_, T> {
+        JsonVec::from_iter_in(items, &self.0)
     }
 }
 
@@ -78,9 +81,9 @@ pub enum Json<'a> {
     /// A string.
     String(Cow<'a, str>),
     /// An array.
-    Array(ArenaVec<'a, Json<'a>>),
+    Array(JsonVec<'a, Json<'a>>),
     /// An object, members in document order.
-    Object(ArenaVec<'a, (Cow<'a, str>, Json<'a>)>),
+    Object(JsonVec<'a, (Cow<'a, str>, Json<'a>)>),
 }
 
 impl<'a> Json<'a> {
@@ -262,7 +265,7 @@ impl<'de> Visitor<'de> for JsonVisitor<'_, 'de> {
         })? {
             stacks.items.push(item);
         }
-        let items = ArenaVec::from_iter_in(stacks.items.drain(start..), arena);
+        let items = JsonVec::from_iter_in(stacks.items.drain(start..), arena);
         Ok(Json::Array(items))
     }
 
@@ -276,7 +279,7 @@ impl<'de> Visitor<'de> for JsonVisitor<'_, 'de> {
             })?;
             stacks.members.push((key, value));
         }
-        let members = ArenaVec::from_iter_in(stacks.members.drain(start..), arena);
+        let members = JsonVec::from_iter_in(stacks.members.drain(start..), arena);
         Ok(Json::Object(members))
     }
 }
