@@ -175,8 +175,7 @@ impl Store {
 
     /// The serving snapshot's version, or `None` before the first one.
     pub fn version(&self) -> Option<u64> {
-        let plan = self.current.load();
-        plan.ready.then_some(plan.version)
+        self.current.load().version()
     }
 
     /// A consistent view of the serving snapshot, for typed getters with details.

@@ -216,11 +216,8 @@ impl Plan {
         trace: &mut R,
     ) -> Details<'s, T> {
         let plan: &'s Plan = self;
-        let index = if plan.ready {
-            flag.index_in(plan)
-        } else {
-            None
-        };
+        // The placeholder plan has no flags, so the lookup finds none; `resolve` reports it.
+        let index = flag.index_in(plan);
         let (found, outcome) = resolve(plan, index, ctx, T::accepts, trace);
         let served = found.zip(outcome.variant).and_then(|(f, v)| {
             let value = T::extract(&f.values, v as usize)?;
