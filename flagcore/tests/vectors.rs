@@ -31,6 +31,7 @@ fn details_json<T: Into<Json>>(d: Details<'_, T>) -> Json {
         "rule_id": d.rule_id,
         "target": d.target,
         "bucket": d.bucket,
+        "step": d.step,
     })
 }
 
@@ -51,7 +52,7 @@ fn every_vector_agrees_with_the_reference() {
     for file in vector_files() {
         let doc: Json = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(doc["format"], "flagcore-vectors");
-        assert_eq!(doc["format_version"], 1, "{}", file.display());
+        assert_eq!(doc["format_version"], 2, "{}", file.display());
         let store = Store::new();
         if !doc["snapshot"].is_null() {
             let text = serde_json::to_vec(&doc["snapshot"]).unwrap();
@@ -133,6 +134,7 @@ impl<'s, T> MapValue<'s, T> for Details<'s, T> {
             target: self.target,
             target_index: self.target_index,
             bucket: self.bucket,
+            step: self.step,
         }
     }
 }

@@ -22,7 +22,7 @@ sys.path.insert(0, HERE)
 import reference  # noqa: E402
 
 FORMAT = "flagcore-vectors"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 BOOL = {"on": True, "off": False}
 
@@ -59,11 +59,18 @@ def var(name):
     return {"variant": name}
 
 
-def rollout(*split, by=None):
+def split_of(pairs):
+    return [{"variant": v, "weight": w} for v, w in pairs]
+
+
+def rollout(*split, by=None, schedule=None):
+    """`schedule`: [(RFC 3339 text, [(variant, weight), ...]), ...]."""
     r = {}
     if by is not None:
         r["by"] = by
-    r["split"] = [{"variant": v, "weight": w} for v, w in split]
+    r["split"] = split_of(split)
+    if schedule is not None:
+        r["schedule"] = [{"at": at, "split": split_of(pairs)} for at, pairs in schedule]
     return {"rollout": r}
 
 
@@ -858,6 +865,74 @@ def types_reasons():
 # --------------------------------------------------------------------------------------
 
 
+# Steps long past and far ahead, so that evaluating at the current time (as every
+# binding's runner does) has one answer for years.
+PAST = "2001-06-01T12:00:00.250+02:00"
+LONG_PAST = "2000-01-01T00:00:00Z"
+FUTURE = "2999-01-01T00:00:00Z"
+
+
+def schedules():
+    ramp = [(LONG_PAST, [("on", 5), ("off", 95)]),
+            (PAST, [("on", 50), ("off", 50)]),
+            (FUTURE, [("on", 100), ("off", 0)])]
+    flags = {
+        "ramp": bool_flag(fallthrough=rollout(("on", 1), ("off", 99), schedule=ramp)),
+        "ramp-not-started": bool_flag(fallthrough=rollout(
+            ("on", 1), ("off", 99), schedule=[(FUTURE, [("on", 100)])])),
+        "ramp-empty-schedule": bool_flag(fallthrough=rollout(("on", 30), ("off", 70), schedule=[])),
+        "ramp-killed": bool_flag(fallthrough=rollout(("on", 1), ("off", 99), schedule=ramp)),
+        "ramp-by-account": flag(
+            {"a": "A", "b": "B", "c": "C"}, "a", "a",
+            rules=[
+                rule([clause("plan", "eq", "pro")],
+                     rollout(("a", 100), by="account_id",
+                             schedule=[(LONG_PAST, [("b", 20), ("a", 80)]),
+                                       (PAST, [("b", 20), ("c", 30), ("a", 50)])]),
+                     id="pro-ramp"),
+                rule([], rollout(("a", 50), ("b", 50), schedule=[(FUTURE, [("c", 100)])]),
+                     id="later"),
+            ]),
+        "ramp-shared-salt": bool_flag(
+            fallthrough=rollout(("on", 1), ("off", 99), schedule=[(PAST, [("on", 50), ("off", 50)])]),
+            salt="ramp"),
+    }
+    snapshot = {"version": 3, "segments": {}, "flags": flags}
+    cases = []
+    add = cases.append
+    # The step in force (50 %) decides; the first split (1 %) and the first step (5 %)
+    # no longer do: keys around each of those bounds.
+    for lo, hi, want in [(0, 1000, "on"), (1000, 5000, "on"), (5000, 50_000, "on"),
+                         (50_000, 100_000, "off")]:
+        for k in keys_in("ramp", lo, hi, 3):
+            add(case(f"ramp-{k}", "ramp", ctx(k), f"SPLIT {want}"))
+            add(case(f"ramp-not-started-{k}", "ramp-not-started", ctx(k)))
+            add(case(f"ramp-shared-salt-{k}", "ramp-shared-salt", ctx(k), f"SPLIT {want}"))
+    for k in SPREAD_KEYS[:12]:
+        add(case(f"ramp-empty-schedule-{k}", "ramp-empty-schedule", ctx(k)))
+        add(case(f"ramp-killed-{k}", "ramp-killed", ctx(k), "DISABLED off"))
+    add(case("ramp-no-key", "ramp", ctx(None), "ERROR TARGETING_KEY_MISSING", "bool", True))
+    for k in keys_in("ramp-by-account", 0, 100_000, 12):
+        add(case(f"by-account-pro-{k}", "ramp-by-account", ctx("u", plan="pro", account_id=k),
+                 "SPLIT", "string", "?"))
+        add(case(f"by-account-free-{k}", "ramp-by-account", ctx(k, plan="free"), "SPLIT",
+                 "string", "?"))
+    add(case("by-account-pro-no-account", "ramp-by-account", ctx("u-7", plan="pro"), "SPLIT",
+             "string", "?"))
+    add(case("by-account-pro-int-account", "ramp-by-account", ctx("u-7", plan="pro", account_id=42),
+             "SPLIT", "string", "?"))
+    return {
+        "name": "schedules",
+        "description": "Scheduled rollouts: the split of the last step whose `at` has passed "
+                       "(steps in 2000, 2001 and 2999, so the current time has one answer), "
+                       "the rollout's own split before the first step, an empty schedule, a "
+                       "killed ramp, scheduled rules, and the `step` of the details.",
+        "snapshot": snapshot,
+        "kills": ["ramp-killed"],
+        "cases": cases,
+    }
+
+
 def not_ready():
     NR = "ERROR PROVIDER_NOT_READY"
     cases = [
@@ -880,7 +955,7 @@ def not_ready():
     }
 
 
-FILES = [operators, segments, rollouts, prerequisites, types_reasons, not_ready]
+FILES = [operators, segments, rollouts, schedules, prerequisites, types_reasons, not_ready]
 
 # --------------------------------------------------------------------------------------
 # building and writing

@@ -18,6 +18,7 @@ optional. `details` is the vector format's `expected` object.
 
 import json
 import re
+import time
 from decimal import Decimal
 from fractions import Fraction
 
@@ -401,10 +402,25 @@ class Snapshot:
             return {"variant": variant(serve["variant"], where)}
         _fields(serve, where, ["rollout"])
         ro = serve["rollout"]
-        _fields(ro, f"{where}.rollout", ["split"], ["by"])
+        _fields(ro, f"{where}.rollout", ["split"], ["by", "schedule"])
+        split = self._split(ro["split"], f"{where}.rollout", variant)
+        schedule, previous = [], None
+        for i, step in enumerate(ro.get("schedule", [])):
+            w = f"{where}.rollout.schedule[{i}]"
+            _fields(step, w, ["at", "split"])
+            at = parse_rfc3339(step["at"])
+            if at is None:
+                raise ValueError(f"{w}.at: not an RFC 3339 timestamp")
+            if previous is not None and at <= previous:
+                raise ValueError(f"{w}.at: not after the previous step")
+            previous = at
+            schedule.append((at, self._split(step["split"], w, variant)))
+        return {"rollout": {"by": ro.get("by", "key"), "split": split, "schedule": schedule}}
+
+    def _split(self, items, where, variant):
         split, total = [], 0
-        for i, item in enumerate(ro["split"]):
-            w = f"{where}.rollout.split[{i}]"
+        for i, item in enumerate(items):
+            w = f"{where}.split[{i}]"
             _fields(item, w, ["variant", "weight"])
             units = to_units(item["weight"], w)
             if units < 0:
@@ -412,8 +428,8 @@ class Snapshot:
             split.append((variant(item["variant"], w), units))
             total += units
         if total != 100_000:
-            raise ValueError(f"{where}.rollout: weights sum to {Decimal(total) / 1000}, not 100")
-        return {"rollout": {"by": ro.get("by", "key"), "split": split}}
+            raise ValueError(f"{where}: weights sum to {Decimal(total) / 1000}, not 100")
+        return split
 
     def _conditions(self, conds, where):
         return [self._condition(c, f"{where}.conditions[{i}]") for i, c in enumerate(conds)]
@@ -560,9 +576,10 @@ def clause_holds(attr, op, values):
 
 
 class _Evaluator:
-    def __init__(self, snap, kills):
+    def __init__(self, snap, kills, now_ns):
         self.snap = snap
         self.kills = set(kills)
+        self.now_ns = now_ns
 
     def condition(self, c, ctx):
         kind = c[0]
@@ -590,15 +607,20 @@ class _Evaluator:
         return any(self.all_hold(r["conditions"], ctx) for r in seg["rules"])
 
     def rollout(self, ro, flag, ctx):
-        """(variant, bucket) or None when the bucketing attribute is unusable."""
+        """(variant, bucket, step) or None when the bucketing attribute is unusable.
+        `step` is the index of the schedule step in force, None before the first."""
         bk = bucketing_key(ctx, ro["by"])
         if bk is None:
             return None
         b = bucket_of(flag["seed"], bk)
+        split, step = ro["split"], None
+        for i, (at, step_split) in enumerate(ro["schedule"]):
+            if at <= self.now_ns:
+                split, step = step_split, i
         start = 0
-        for variant, units in ro["split"]:
+        for variant, units in split:
             if start <= b < start + units:
-                return variant, b
+                return variant, b, step
             start += units
         raise AssertionError("weights cover 0..100000")
 
@@ -607,10 +629,11 @@ class _Evaluator:
         (value None on error)."""
         flag = self.snap.flags[name]
 
-        def served(variant, reason, rule_index=None, rule_id=None, target=False, bucket=None):
+        def served(variant, reason, rule_index=None, rule_id=None, target=False, bucket=None,
+                   step=None):
             return {"value": flag["variants"][variant], "variant": variant, "reason": reason,
                     "error_code": None, "rule_index": rule_index, "rule_id": rule_id,
-                    "target": target, "bucket": bucket}
+                    "target": target, "bucket": bucket, "step": step}
 
         if name in self.kills or not flag["enabled"]:
             return served(flag["off_variant"], "DISABLED")
@@ -630,7 +653,7 @@ class _Evaluator:
             hit = self.rollout(serve["rollout"], flag, ctx)
             if hit is None:
                 continue  # bucketing attribute unusable: the rule does not match
-            return served(hit[0], "SPLIT", i, rule["id"], bucket=hit[1])
+            return served(hit[0], "SPLIT", i, rule["id"], bucket=hit[1], step=hit[2])
         serve = flag["fallthrough"]
         if "variant" in serve:
             static = not flag["rules"] and not flag["has_targets"]
@@ -638,12 +661,12 @@ class _Evaluator:
         hit = self.rollout(serve["rollout"], flag, ctx)
         if hit is None:
             return error(None, "TARGETING_KEY_MISSING")
-        return served(hit[0], "SPLIT", bucket=hit[1])
+        return served(hit[0], "SPLIT", bucket=hit[1], step=hit[2])
 
 
 def error(default, code):
     return {"value": default, "variant": None, "reason": "ERROR", "error_code": code,
-            "rule_index": None, "rule_id": None, "target": False, "bucket": None}
+            "rule_index": None, "rule_id": None, "target": False, "bucket": None, "step": None}
 
 
 GETTER_ACCEPTS = {
@@ -655,8 +678,11 @@ GETTER_ACCEPTS = {
 }
 
 
-def evaluate(snap, kills, flag_name, type_, default, context):
-    """Top-level typed evaluation (SPEC §4 steps 1-8)."""
+def evaluate(snap, kills, flag_name, type_, default, context, now_ns=None):
+    """Top-level typed evaluation (SPEC §4 steps 1-8), with schedules read as of `now_ns`
+    (Unix nanoseconds; default: the current time)."""
+    if now_ns is None:
+        now_ns = time.time_ns()
     if snap is None:
         return error(default, "PROVIDER_NOT_READY")
     flag = snap.flags.get(flag_name)
@@ -664,7 +690,7 @@ def evaluate(snap, kills, flag_name, type_, default, context):
         return error(default, "FLAG_NOT_FOUND")
     if flag["kind"] not in GETTER_ACCEPTS[type_]:
         return error(default, "TYPE_MISMATCH")
-    r = _Evaluator(snap, kills).flag(flag_name, context)
+    r = _Evaluator(snap, kills, now_ns).flag(flag_name, context)
     if r["error_code"] is not None:
         return error(default, r["error_code"])
     if type_ == "float":

@@ -1,5 +1,7 @@
 //! The evaluation context: a targeting key and attributes, borrowed from the caller.
 
+use std::time::SystemTime;
+
 /// An attribute value. Strings are borrowed, so building a context never allocates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
@@ -61,6 +63,8 @@ impl From<bool> for Value<'_> {
 pub struct EvaluationContext<'a> {
     key: Option<&'a str>,
     attributes: &'a [(&'a str, Value<'a>)],
+    /// The instant scheduled rollouts are evaluated at; `None`: the current time.
+    as_of: Option<SystemTime>,
 }
 
 impl<'a> EvaluationContext<'a> {
@@ -69,6 +73,7 @@ impl<'a> EvaluationContext<'a> {
         EvaluationContext {
             key: Some(key),
             attributes: &[],
+            as_of: None,
         }
     }
 
@@ -77,6 +82,7 @@ impl<'a> EvaluationContext<'a> {
         EvaluationContext {
             key: None,
             attributes: &[],
+            as_of: None,
         }
     }
 
@@ -85,7 +91,43 @@ impl<'a> EvaluationContext<'a> {
         EvaluationContext {
             key: self.key,
             attributes,
+            as_of: self.as_of,
         }
+    }
+
+    /// The same context evaluated as of `instant`: a scheduled rollout serves the step in
+    /// force then, so a reviewer can see who is in at a step before it happens. Without
+    /// it, scheduled rollouts read the current time.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use flagcore::{EvaluationContext, Store};
+    ///
+    /// let store = Store::from_bytes(br#"{"version": 1, "flags": {"ramp": {
+    ///   "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    ///   "fallthrough": {"rollout": {"split": [{"variant": "off", "weight": 100}],
+    ///     "schedule": [{"at": "2030-01-01T00:00:00Z",
+    ///                   "split": [{"variant": "on", "weight": 100}]}]}}}}}"#)?;
+    /// let new_year_2030 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_000);
+    /// let before = EvaluationContext::new("u1").at(new_year_2030 - Duration::from_secs(1));
+    /// let after = EvaluationContext::new("u1").at(new_year_2030);
+    /// let snapshot = store.snapshot();
+    /// assert_eq!(snapshot.bool_details("ramp", &before, true).step, None);
+    /// assert!(!snapshot.bool("ramp", &before, true));
+    /// assert_eq!(snapshot.bool_details("ramp", &after, false).step, Some(0));
+    /// assert!(snapshot.bool("ramp", &after, false));
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub const fn at(self, instant: SystemTime) -> Self {
+        EvaluationContext {
+            as_of: Some(instant),
+            ..self
+        }
+    }
+
+    /// The instant given with [`at`](Self::at), if any.
+    pub fn as_of(&self) -> Option<SystemTime> {
+        self.as_of
     }
 
     /// The targeting key, if any.

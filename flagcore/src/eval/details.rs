@@ -96,6 +96,9 @@ pub struct Details<'s, T> {
     pub target_index: Option<usize>,
     /// The user's bucket (0..=99,999) when a rollout decided.
     pub bucket: Option<u32>,
+    /// The index of the schedule step in force when a scheduled rollout decided; `None`
+    /// before its first step, without a schedule, or when no rollout decided.
+    pub step: Option<usize>,
 }
 
 /// The untyped result of evaluating one flag; getters turn it into [`Details`].
@@ -108,6 +111,8 @@ pub(crate) struct Outcome {
     /// The target that decided, by index.
     pub target: Option<u32>,
     pub bucket: Option<u32>,
+    /// The schedule step in force, when a scheduled rollout decided.
+    pub step: Option<u32>,
 }
 
 impl Outcome {
@@ -119,6 +124,7 @@ impl Outcome {
             rule_index: None,
             target: None,
             bucket: None,
+            step: None,
         }
     }
 
@@ -130,6 +136,7 @@ impl Outcome {
             rule_index: None,
             target: None,
             bucket: None,
+            step: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::context::EvaluationContext;
 use super::details::{ErrorCode, Reason};
 use super::{SegmentWhy, Trace};
-use crate::plan::{ConditionPlan, Plan, Values};
+use crate::plan::{ConditionPlan, Plan, ServePlan, Values};
 
 /// The full story of one evaluation: the value whatever the flag's type, the details, and
 /// each step the evaluation took (prerequisites, target, rules, conditions, segments).
@@ -29,6 +29,8 @@ pub struct Explanation {
     pub target_index: Option<usize>,
     /// The bucket when a rollout decided.
     pub bucket: Option<u32>,
+    /// The schedule step in force when a scheduled rollout decided.
+    pub step: Option<usize>,
     /// The path the evaluation took, one line per step, indented for prerequisites.
     pub steps: Vec<String>,
 }
@@ -150,6 +152,28 @@ impl Trace for Recorder<'_> {
             "rule {rule}: its rollout attribute is absent or not a string/integer: next rule"
         ));
     }
+
+    fn schedule_step(&mut self, flag: u32, rule: Option<u32>, step: Option<u32>) {
+        let flag = &self.plan.flags[flag as usize];
+        let (owner, serve) = match rule {
+            Some(i) => (format!("rule {i}"), &flag.rules[i as usize].serve),
+            None => ("fallthrough".to_owned(), &flag.fallthrough),
+        };
+        let ServePlan::Rollout { schedule, .. } = serve else {
+            return;
+        };
+        let line = match step {
+            Some(s) => format!(
+                "{owner}: schedule step {s} (from {}) is in force",
+                schedule[s as usize].at_text
+            ),
+            None => format!(
+                "{owner}: before the first schedule step ({}): the rollout's own split serves",
+                schedule.first().map_or("", |s| &*s.at_text)
+            ),
+        };
+        self.push(line);
+    }
 }
 
 /// Reads any flag's value as JSON, so `explain` need not know the type.
@@ -208,6 +232,7 @@ impl Plan {
             target: details.target,
             target_index: details.target_index,
             bucket: details.bucket,
+            step: details.step,
             steps,
         }
     }

@@ -237,6 +237,7 @@ impl Plan {
                 target: outcome.target.is_some(),
                 target_index: outcome.target.map(|t| t as usize),
                 bucket: outcome.bucket,
+                step: outcome.step.map(|s| s as usize),
             },
             None => Details {
                 value: default,
@@ -248,6 +249,7 @@ impl Plan {
                 target: false,
                 target_index: None,
                 bucket: None,
+                step: None,
             },
         }
     }

@@ -9,8 +9,9 @@ pub(crate) mod getters;
 pub(crate) mod handle;
 
 use std::sync::atomic::Ordering;
+use std::time::SystemTime;
 
-use crate::plan::{Attr, ConditionPlan, Plan, ServePlan};
+use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use bucket::bucket_of;
 use context::{EvaluationContext, Value};
 use details::{Outcome, Reason};
@@ -44,6 +45,9 @@ pub(crate) trait Trace {
     fn condition(&mut self, _rule: u32, _condition: u32, _held: bool) {}
     fn segment(&mut self, _segment: u32, _why: SegmentWhy) {}
     fn rollout_skipped(&mut self, _rule: u32) {}
+    /// A scheduled rollout of rule `rule` (`None`: the fallthrough) used step `step`
+    /// (`None`: its own split, before the first step).
+    fn schedule_step(&mut self, _flag: u32, _rule: Option<u32>, _step: Option<u32>) {}
 }
 
 /// The tracer of every ordinary evaluation: does nothing.
@@ -66,6 +70,7 @@ impl Plan {
             trace,
             segments_known: 0,
             segments_in: 0,
+            now: None,
         }
         .flag(index)
     }
@@ -79,6 +84,8 @@ struct Evaluator<'e, 'c, T> {
     trace: &'e mut T,
     segments_known: u64,
     segments_in: u64,
+    /// The instant schedules are read at (Unix nanoseconds), known once one is needed.
+    now: Option<i128>,
 }
 
 impl<T: Trace> Evaluator<'_, '_, T> {
@@ -117,8 +124,8 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             }
             let mut outcome = match &rule.serve {
                 ServePlan::Variant(v) => Outcome::served(*v, Reason::TargetingMatch),
-                ServePlan::Rollout { by, ends } => match self.bucket(flag.seed, by) {
-                    Some(b) => rollout(ends, b),
+                ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
+                    Some(b) => self.rollout(index, Some(i), ends, schedule, b),
                     None => {
                         self.trace.rollout_skipped(i);
                         continue;
@@ -137,11 +144,53 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                     Reason::Default
                 },
             ),
-            ServePlan::Rollout { by, ends } => match self.bucket(flag.seed, by) {
-                Some(b) => rollout(ends, b),
+            ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
+                Some(b) => self.rollout(index, None, ends, schedule, b),
                 None => Outcome::error(ErrorCode::TargetingKeyMissing),
             },
         }
+    }
+
+    /// The variant whose bucket range holds `bucket`, in the split in force: the last
+    /// schedule step that has begun, else the rollout's own.
+    #[inline]
+    fn rollout(
+        &mut self,
+        flag: u32,
+        rule: Option<u32>,
+        ends: &[(u32, u32)],
+        schedule: &[StepPlan],
+        bucket: u32,
+    ) -> Outcome {
+        let (ends, step) = if schedule.is_empty() {
+            (ends, None)
+        } else {
+            let now = self.now();
+            match schedule.iter().rposition(|step| step.at <= now) {
+                Some(i) => (&*schedule[i].ends, Some(i as u32)),
+                None => (ends, None),
+            }
+        };
+        if !schedule.is_empty() {
+            self.trace.schedule_step(flag, rule, step);
+        }
+        // Ends are increasing and the last is 100,000 > every bucket, so one always matches.
+        let variant = ends
+            .iter()
+            .find(|(end, _)| bucket < *end)
+            .map_or(0, |(_, v)| *v);
+        let mut outcome = Outcome::served(variant, Reason::Split);
+        outcome.bucket = Some(bucket);
+        outcome.step = step;
+        outcome
+    }
+
+    /// The evaluation instant: the context's, else the clock's, read once per evaluation
+    /// and only by flags that have a schedule.
+    fn now(&mut self) -> i128 {
+        *self
+            .now
+            .get_or_insert_with(|| unix_nanos(self.ctx.as_of().unwrap_or_else(SystemTime::now)))
     }
 
     #[inline]
@@ -220,14 +269,10 @@ fn attribute<'a>(ctx: &EvaluationContext<'a>, attr: &Attr) -> Option<Value<'a>> 
     }
 }
 
-#[inline]
-fn rollout(ends: &[(u32, u32)], bucket: u32) -> Outcome {
-    // Ends are increasing and the last is 100,000 > every bucket, so one always matches.
-    let variant = ends
-        .iter()
-        .find(|(end, _)| bucket < *end)
-        .map_or(0, |(_, v)| *v);
-    let mut outcome = Outcome::served(variant, Reason::Split);
-    outcome.bucket = Some(bucket);
-    outcome
+/// Nanoseconds since the Unix epoch, negative before it.
+fn unix_nanos(instant: SystemTime) -> i128 {
+    match instant.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    }
 }

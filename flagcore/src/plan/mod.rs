@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::eval::bucket::seed;
-use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, ValueKind};
+use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use hash::{NameIndex, StrMap};
 use op::Test;
 
@@ -184,7 +184,18 @@ pub(crate) enum ServePlan {
     Rollout {
         by: Attr,
         ends: Box<[(u32, u32)]>,
+        /// Steps in increasing time order; empty for a rollout without a schedule.
+        schedule: Box<[StepPlan]>,
     },
+}
+
+/// A schedule step: from `at` (Unix nanoseconds) on, its `ends` replace the rollout's.
+#[derive(Debug)]
+pub(crate) struct StepPlan {
+    pub at: i128,
+    /// `at` as written, for `explain`.
+    pub at_text: Box<str>,
+    pub ends: Box<[(u32, u32)]>,
 }
 
 /// Which context attribute a condition or rollout reads.
@@ -420,21 +431,35 @@ fn compile_flag(
 fn compile_serve(serve: Serve) -> ServePlan {
     match serve {
         Serve::Variant(v) => ServePlan::Variant(v as u32),
-        Serve::Rollout { by, split } => {
-            let mut end = 0u32;
-            let ends = split
+        Serve::Rollout {
+            by,
+            split,
+            schedule,
+        } => ServePlan::Rollout {
+            by: Attr::new(&by),
+            ends: bucket_ends(split),
+            schedule: schedule
                 .into_iter()
-                .map(|(variant, weight)| {
-                    end += weight;
-                    (end, variant as u32)
+                .map(|step| StepPlan {
+                    at: step.at,
+                    at_text: step.at_text.into_boxed_str(),
+                    ends: bucket_ends(step.split),
                 })
-                .collect();
-            ServePlan::Rollout {
-                by: Attr::new(&by),
-                ends,
-            }
-        }
+                .collect(),
+        },
     }
+}
+
+/// Turns weights into the exclusive upper bucket of each variant, in split order.
+fn bucket_ends(split: Split) -> Box<[(u32, u32)]> {
+    let mut end = 0u32;
+    split
+        .into_iter()
+        .map(|(variant, weight)| {
+            end += weight;
+            (end, variant as u32)
+        })
+        .collect()
 }
 
 fn compile_condition(condition: Condition) -> ConditionPlan {

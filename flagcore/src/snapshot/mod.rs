@@ -91,10 +91,24 @@ pub(crate) enum Serve {
     Variant(usize),
     Rollout {
         by: String,
-        /// (variant index, weight in units of 0.001 %), summing to 100,000.
-        split: Vec<(usize, u32)>,
+        split: Split,
+        /// Later splits, each in force from its instant, in increasing time order.
+        schedule: Vec<Step>,
     },
 }
+
+/// A schedule step: from `at` on, `split` replaces the rollout's own.
+#[derive(Debug)]
+pub(crate) struct Step {
+    /// Unix nanoseconds.
+    pub at: i128,
+    /// `at` as written, for `explain`.
+    pub at_text: String,
+    pub split: Split,
+}
+
+/// (variant index, weight in units of 0.001 %), summing to 100,000.
+pub(crate) type Split = Vec<(usize, u32)>;
 
 #[derive(Debug)]
 pub(crate) enum Condition {

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
 use crate::limits::Limits;
 use crate::snapshot::json::{Json, JsonArena, Number};
-use crate::snapshot::{Condition, Document, Flag, MetadataValue, Rule, Segment, Serve, ValueKind};
+use crate::snapshot::{
+    Condition, Document, Flag, MetadataValue, Rule, Segment, Serve, Split, Step, ValueKind,
+};
 
 /// Rollout weights and bucket bounds are counted in units of 0.001 %.
 pub(crate) const UNITS_PER_PERCENT: u32 = 1000;
@@ -778,12 +780,34 @@ impl<'d> Validator<'d> {
         flag: &str,
         names: &[&str],
     ) -> Option<Serve> {
-        let fields = self.object(value, path, &["by", "split"])?;
+        let fields = self.object(value, path, &["by", "split", "schedule"])?;
         let by = self
             .optional_string(&fields, path, "by")
             .unwrap_or_else(|| "key".to_owned());
-        let split_path = path.field("split");
-        let list = self.required(&fields, path, "split")?;
+        let split = self
+            .required(&fields, path, "split")
+            .and_then(|list| self.split(list, path, flag, names));
+        let schedule = match fields.get("schedule") {
+            Some(steps) => self.schedule(steps, &path.field("schedule"), flag, names),
+            None => Some(Vec::new()),
+        };
+        Some(Serve::Rollout {
+            by,
+            split: split?,
+            schedule: schedule?,
+        })
+    }
+
+    /// The `split` of `owner` (a rollout or one of its schedule steps); errors about the
+    /// sum of the weights name `owner`, as for a rollout without a schedule.
+    fn split(
+        &mut self,
+        list: &'d Json<'d>,
+        owner: &Path<'_>,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Split> {
+        let split_path = owner.field("split");
         let items = self.array(list, &split_path);
         if items.is_empty() && matches!(list, Json::Array(_)) {
             self.error(
@@ -823,12 +847,79 @@ impl<'d> Validator<'d> {
             let percent = f64::from(total) / f64::from(UNITS_PER_PERCENT);
             self.error(
                 Kind::Weights,
-                path,
+                owner,
                 format!("weights sum to {percent}, not 100"),
             );
             return None;
         }
-        (split.len() == items.len()).then_some(Serve::Rollout { by, split })
+        (split.len() == items.len()).then_some(split)
+    }
+
+    /// A rollout's `schedule`: steps whose instants strictly increase, each with a split.
+    fn schedule(
+        &mut self,
+        value: &'d Json<'d>,
+        path: &Path<'_>,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Vec<Step>> {
+        let items = self.array(value, path);
+        let mut steps = Vec::with_capacity(items.len());
+        let mut complete = matches!(value, Json::Array(_));
+        let mut previous: Option<i128> = None;
+        for (i, item) in items.iter().enumerate() {
+            let step_path = path.index(i);
+            let Some(entry) = self.object(item, &step_path, &["at", "split"]) else {
+                complete = false;
+                continue;
+            };
+            let at_path = step_path.field("at");
+            let at = self
+                .required(&entry, &step_path, "at")
+                .and_then(|at| self.string(at, &at_path))
+                .and_then(|text| {
+                    let at = crate::plan::time::parse_rfc3339(text).map(|at| (at, text));
+                    if at.is_none() {
+                        self.error(
+                            Kind::BadTimestamp,
+                            &at_path,
+                            format!(
+                                "`{text}` is not an RFC 3339 timestamp \
+                                 (YYYY-MM-DDTHH:MM:SS[.fraction] with Z or ±HH:MM)"
+                            ),
+                        );
+                    }
+                    at
+                });
+            if let (Some((at, _)), Some(before)) = (at, previous) {
+                if at <= before {
+                    self.error(
+                        Kind::InvalidValue,
+                        &at_path,
+                        format!(
+                            "step {i} is not after step {}: steps must be in increasing time order",
+                            i - 1
+                        ),
+                    );
+                    complete = false;
+                }
+            }
+            if let Some((at, _)) = at {
+                previous = Some(at);
+            }
+            let split = self
+                .required(&entry, &step_path, "split")
+                .and_then(|list| self.split(list, &step_path, flag, names));
+            match (at, split) {
+                (Some((at, at_text)), Some(split)) => steps.push(Step {
+                    at,
+                    at_text: at_text.to_owned(),
+                    split,
+                }),
+                _ => complete = false,
+            }
+        }
+        complete.then_some(steps)
     }
 
     fn conditions(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Vec<Condition> {
