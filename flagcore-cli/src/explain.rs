@@ -1,6 +1,7 @@
 //! `flagcore explain`: one evaluation, and the path it took.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use flagcore::EvaluationContext;
 use serde_json::json;
@@ -13,15 +14,19 @@ pub(crate) fn run(
     key: Option<&str>,
     raw_attrs: &[String],
     as_json: bool,
+    now: Option<SystemTime>,
 ) -> Result<(), Failure> {
     let owned = attrs::parse(raw_attrs)?;
     let store = load(file)?;
     let attributes = attrs::borrow(&owned);
-    let ctx = match key {
+    let mut ctx = match key {
         Some(key) => EvaluationContext::new(key),
         None => EvaluationContext::anonymous(),
     }
     .with_attributes(&attributes);
+    if let Some(now) = now {
+        ctx = ctx.at(now);
+    }
     let snapshot = store.snapshot();
     if snapshot.flag_kind(flag).is_none() {
         eprintln!("flagcore: {}: no flag named `{flag}`", file.display());
@@ -58,6 +63,9 @@ pub(crate) fn run(
             f64::from(bucket) / 1000.0
         );
     }
+    if let Some(step) = e.step {
+        println!("step:     {step} (of the rollout's schedule)");
+    }
     println!("path:");
     for step in &e.steps {
         println!("  {step}");
@@ -78,6 +86,7 @@ pub(crate) fn to_json(e: &flagcore::Explanation) -> serde_json::Value {
         "rule_id": e.rule_id,
         "target": e.target,
         "bucket": e.bucket,
+        "step": e.step,
     })
 }
 

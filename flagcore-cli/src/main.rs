@@ -9,6 +9,7 @@ mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +47,10 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Evaluate as of this instant (RFC 3339 with an offset): which step of a scheduled
+        /// rollout is in force. Default: the current time.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<SystemTime>,
     },
     /// Show the split FLAG produces over N synthetic keys (`user-0` .. `user-N-1`).
     Simulate {
@@ -62,6 +67,10 @@ enum Command {
         /// An attribute every user has, NAME=VALUE.
         #[arg(long = "attr", value_name = "NAME=VALUE")]
         attrs: Vec<String>,
+        /// Evaluate as of this instant (RFC 3339 with an offset), e.g. to see the split of
+        /// tomorrow's schedule step. Default: the current time.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<SystemTime>,
     },
     /// Disable FLAG in the file (enabled: false, version + 1), writing atomically.
     Kill {
@@ -119,14 +128,16 @@ fn main() -> ExitCode {
             key,
             attrs,
             json,
-        } => explain::run(&file, &flag, key.as_deref(), &attrs, json),
+            now,
+        } => explain::run(&file, &flag, key.as_deref(), &attrs, json, now),
         Command::Simulate {
             file,
             flag,
             users,
             key_prefix,
             attrs,
-        } => simulate::run(&file, &flag, users, &key_prefix, &attrs),
+            now,
+        } => simulate::run(&file, &flag, users, &key_prefix, &attrs, now),
         Command::Kill { file, flag, reason } => edit::set_enabled(&file, &flag, Some(&reason)),
         Command::Revive { file, flag } => edit::set_enabled(&file, &flag, None),
         Command::Watch {
@@ -150,6 +161,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Reads `--now`; clap reports a failure as a usage error (exit 2).
+fn parse_now(text: &str) -> Result<SystemTime, String> {
+    flagcore::parse_rfc3339(text).ok_or_else(|| {
+        format!("`{text}` is not an RFC 3339 timestamp with an offset (e.g. 2026-12-02T06:00:00Z)")
+    })
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::SystemTime;
 
 use flagcore::EvaluationContext;
 
@@ -15,6 +16,7 @@ pub(crate) fn run(
     users: u64,
     key_prefix: &str,
     raw_attrs: &[String],
+    now: Option<SystemTime>,
 ) -> Result<(), Failure> {
     if users == 0 {
         return Err(Failure::Usage("--users must be at least 1".into()));
@@ -29,13 +31,17 @@ pub(crate) fn run(
         )));
     }
     let attributes = attrs::borrow(&owned);
+    // One instant for every user, so a schedule step cannot begin halfway through.
+    let now = now.unwrap_or_else(SystemTime::now);
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut key = String::new();
     for i in 0..users {
         key.clear();
         key.push_str(key_prefix);
         key.push_str(&i.to_string());
-        let ctx = EvaluationContext::new(&key).with_attributes(&attributes);
+        let ctx = EvaluationContext::new(&key)
+            .with_attributes(&attributes)
+            .at(now);
         let e = snapshot.explain(flag, &ctx);
         let variant = e.variant.unwrap_or_else(|| "(default)".to_owned());
         *counts

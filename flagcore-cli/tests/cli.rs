@@ -117,6 +117,7 @@ fn explain_json_has_exactly_the_specified_fields() {
             "reason",
             "rule_id",
             "rule_index",
+            "step",
             "target",
             "value",
             "variant"
@@ -221,4 +222,95 @@ fn validate_checks_every_file_even_past_an_unreadable_one() {
         "the readable file is still checked"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/a.json"));
+}
+
+/// A ramp: nobody before its first step, half from 2026-12-02T06:00Z, everyone a day later.
+const RAMP: &str = r#"{"version": 1, "flags": {"ramp": {
+    "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    "fallthrough": {"rollout": {"split": [{"variant": "off", "weight": 100}],
+      "schedule": [
+        {"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]},
+        {"at": "2026-12-03T07:00:00+01:00", "split": [{"variant": "on", "weight": 100}]}]}}}}}"#;
+
+#[test]
+fn explain_now_reports_the_schedule_step_in_force() {
+    let path = temp_copy("ramp-explain");
+    write(&path, RAMP);
+    let file = path.to_str().unwrap();
+    let explain = |now: &str| {
+        let out = flagcore(&[
+            "explain", file, "ramp", "--key", "u1", "--json", "--now", now,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{now}");
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let before = explain("2026-12-02T05:59:59.999Z");
+    assert_eq!(
+        (before["step"].clone(), before["variant"].clone()),
+        (serde_json::Value::Null, "off".into())
+    );
+    assert_eq!(explain("2026-12-02T06:00:00Z")["step"], 0);
+    assert_eq!(explain("2026-12-03T05:59:59Z")["step"], 0);
+    let last = explain("2026-12-03T06:00:00Z");
+    assert_eq!(
+        (last["step"].clone(), last["variant"].clone()),
+        (1.into(), "on".into())
+    );
+
+    let text = stdout(&flagcore(&[
+        "explain",
+        file,
+        "ramp",
+        "--key",
+        "u1",
+        "--now",
+        "2030-01-01T00:00:00+02:00",
+    ]));
+    assert!(text.contains("step:     1"), "{text}");
+    assert!(
+        text.contains("schedule step 1 (from 2026-12-03T07:00:00+01:00) is in force"),
+        "{text}"
+    );
+
+    for bad in ["2026-12-02T06:00:00", "tomorrow", "2026-13-01T00:00:00Z"] {
+        let out = flagcore(&["explain", file, "ramp", "--key", "u1", "--now", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn simulate_now_shows_the_split_of_the_step_in_force() {
+    let path = temp_copy("ramp-simulate");
+    write(&path, RAMP);
+    let file = path.to_str().unwrap();
+    let share_on = |now: &str| -> f64 {
+        let out = flagcore(&["simulate", file, "ramp", "--users", "2000", "--now", now]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        text.lines()
+            .find(|l| l.starts_with("on "))
+            .map_or(0.0, |l| {
+                l.split_whitespace().nth(2).unwrap().parse::<f64>().unwrap() / 2000.0
+            })
+    };
+    assert_eq!(share_on("2026-12-01T00:00:00Z"), 0.0);
+    let half = share_on("2026-12-02T06:00:00Z");
+    assert!((0.45..0.55).contains(&half), "{half}");
+    assert_eq!(share_on("2026-12-03T06:00:00Z"), 1.0);
+}
+
+#[test]
+fn validate_reports_a_schedule_out_of_order_at_its_step() {
+    let path = temp_copy("ramp-invalid");
+    write(
+        &path,
+        &RAMP.replace("2026-12-03T07:00:00+01:00", "2026-12-02T07:00:00+01:00"),
+    );
+    let out = flagcore(&["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("flags.ramp.fallthrough.rollout.schedule[1].at: step 1 is not after step 0"),
+        "{text}"
+    );
 }

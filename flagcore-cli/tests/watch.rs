@@ -120,6 +120,7 @@ fn watch_prints_a_line_at_start_and_on_each_change_of_version_or_answer() {
             "reason",
             "rule_id",
             "rule_index",
+            "step",
             "target",
             "value",
             "variant",

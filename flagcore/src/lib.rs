@@ -88,6 +88,30 @@ pub use snapshot::json::{Json, JsonArena, JsonVec, Number};
 pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;
 
+/// Parses an RFC 3339 timestamp (`2026-12-02T06:00:00Z`, fractional seconds allowed, an
+/// offset `Z` or `±HH:MM` required) as the snapshot format reads schedule steps, e.g. to
+/// evaluate as of an instant with [`EvaluationContext::at`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// let instant = flagcore::parse_rfc3339("2026-12-02T07:00:00.5+01:00").unwrap();
+/// assert_eq!(instant, SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_655_200_500));
+/// assert_eq!(flagcore::parse_rfc3339("2026-12-02T06:00:00"), None); // no offset
+/// ```
+pub fn parse_rfc3339(text: &str) -> Option<std::time::SystemTime> {
+    let nanos = plan::time::parse_rfc3339(text)?;
+    let magnitude = std::time::Duration::new(
+        u64::try_from(nanos.unsigned_abs() / 1_000_000_000).ok()?,
+        (nanos.unsigned_abs() % 1_000_000_000) as u32,
+    );
+    if nanos < 0 {
+        std::time::SystemTime::UNIX_EPOCH.checked_sub(magnitude)
+    } else {
+        std::time::SystemTime::UNIX_EPOCH.checked_add(magnitude)
+    }
+}
+
 /// Validates a snapshot document without loading it: every problem, each with its path.
 ///
 /// ```

@@ -1,12 +1,14 @@
 """`flagcore explain --json` agrees with the independent Python reference evaluator
 (tests/vectors/reference.py) on hundreds of random contexts, over the example snapshot
-and the vector snapshots (which together use every feature of SPEC §2)."""
+and the vector snapshots (which together use every feature of SPEC §2), half of them
+evaluated `--now` at an instant on, just before or just after a schedule step."""
 
 import json
 import os
 import random
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,8 +31,11 @@ def snapshots():
 
 
 def walk(value, found):
-    """Collects clause attributes and their values, and keys named anywhere."""
+    """Collects clause attributes and their values, keys named anywhere, and the
+    instants of schedule steps (under the name `@at`)."""
     if isinstance(value, dict):
+        if isinstance(value.get("at"), str) and "split" in value:
+            found.setdefault("@at", []).append(value["at"])
         if "attribute" in value and "op" in value:
             found.setdefault(value["attribute"], []).extend(value.get("values", []))
         for k in ("include", "exclude", "keys"):
@@ -93,6 +98,24 @@ def random_context(pool, rng):
     return ctx
 
 
+def random_now(pool, rng):
+    """An RFC 3339 instant: a schedule step's, one nearby (to the second or nanosecond), or
+    any time in 1990..3000; as text with a random offset, and as Unix nanoseconds."""
+    steps = [reference.parse_rfc3339(at) for at in pool.get("@at", [])]
+    lo, hi = reference.parse_rfc3339("1990-01-01T00:00:00Z"), reference.parse_rfc3339("3000-01-01T00:00:00Z")
+    if steps and rng.random() < 0.8:
+        ns = rng.choice(steps) + rng.choice([0, 0, -1, 1, -1_000_000_000, 1_000_000_000])
+    else:
+        ns = rng.randrange(lo, hi)
+    minutes = rng.choice([0, 60, -330, 840])
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    local = datetime(1970, 1, 1) + timedelta(seconds=seconds, minutes=minutes)
+    sign, magnitude = ("+" if minutes >= 0 else "-"), abs(minutes)
+    zone = "Z" if minutes == 0 else f"{sign}{magnitude // 60:02d}:{magnitude % 60:02d}"
+    text = local.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}{zone}"
+    return text, ns
+
+
 def as_plain(v):
     if isinstance(v, Decimal):
         return float(v)
@@ -103,8 +126,10 @@ def as_plain(v):
     return v
 
 
-def explain(path, flag, ctx):
+def explain(path, flag, ctx, now=None):
     args = [BIN, "explain", str(path), flag, "--json"]
+    if now is not None:
+        args += ["--now", now]
     if "key" in ctx:
         args += ["--key", ctx["key"]]
     for name, value in ctx["attributes"].items():
@@ -127,13 +152,15 @@ def test_explain_json_matches_reference(tmp_path, name, text):
     for _ in range(80):
         flag = rng.choice(flags)
         ctx = random_context(pool, rng)
-        got = explain(path, flag, ctx)
+        now_text, now_ns = random_now(pool, rng) if rng.random() < 0.5 else (None, None)
+        got = explain(path, flag, ctx, now_text)
         kind = snap.flags[flag]["kind"]
-        want = as_plain(reference.evaluate(snap, set(), flag, KIND_TO_TYPE[kind], None, ctx))
+        want = as_plain(reference.evaluate(snap, set(), flag, KIND_TO_TYPE[kind], None, ctx,
+                                           now_ns))
         assert set(got) == {"flag", "value", "variant", "reason", "error_code",
-                            "rule_index", "rule_id", "target", "bucket"}
+                            "rule_index", "rule_id", "target", "bucket", "step"}
         assert got.pop("flag") == flag
         if isinstance(want["value"], (int, float)) and not isinstance(want["value"], bool):
             assert got["value"] == pytest.approx(want["value"]), (flag, ctx)
             got["value"] = want["value"]
-        assert got == want, (flag, ctx)
+        assert got == want, (flag, ctx, now_text)
