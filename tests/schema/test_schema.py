@@ -280,6 +280,13 @@ VALID = {
         lambda d: set_condition(d, {"attribute": "a", "op": "eq", "values": ["x", 1, 2.5, False]})
     ),
     "numeric comparison": _from_base(lambda d: set_condition(d, {"attribute": "a", "op": "gte", "values": [1, 2.5]})),
+    "scheduled rollout": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(schedule=[
+            {"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]},
+            {"at": "2026-12-03t06:00:00.5+01:00", "split": [{"variant": "on", "weight": 100}]},
+        ])
+    ),
+    "empty schedule": _from_base(lambda d: rule(d, 1)["serve"]["rollout"].update(schedule=[])),
     "regex with inline flags": _from_base(
         lambda d: set_condition(d, {"attribute": "ua", "op": "matches", "values": ["(?i)iphone|android"]})
     ),
@@ -396,6 +403,25 @@ MALFORMED = {
     "after with a boolean": _from_base(_set_clause(op="after", values=[True])),
     "condition mixing in_segment and a clause": _from_base(
         lambda d: set_condition(d, {"in_segment": "internal", "attribute": "a", "op": "exists"})
+    ),
+    "schedule step without a time zone": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(
+            schedule=[{"at": "2026-12-02T06:00:00", "split": [{"variant": "on", "weight": 100}]}])
+    ),
+    "schedule step as Unix milliseconds": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(
+            schedule=[{"at": 1764655200000, "split": [{"variant": "on", "weight": 100}]}])
+    ),
+    "schedule step without a split": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(schedule=[{"at": "2026-12-02T06:00:00Z"}])
+    ),
+    "schedule step with an unknown field": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(
+            schedule=[{"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 100}], "note": "x"}])
+    ),
+    "schedule not a list": _from_base(
+        lambda d: rule(d, 1)["serve"]["rollout"].update(
+            schedule={"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 100}]})
     ),
     "in_segment not a string": _from_base(lambda d: set_condition(d, {"in_segment": ["internal"]})),
     "empty condition": _from_base(lambda d: set_condition(d, {})),
