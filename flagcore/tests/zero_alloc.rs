@@ -9,6 +9,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use flagcore::{EvaluationContext, Store, Value};
 use serde_json::Value as Json;
@@ -100,10 +101,13 @@ fn evaluate_all(store: &Store, case: &Case, attrs: &[(&str, Value<'_>)]) {
     match case.kind.as_str() {
         "bool" => {
             std::hint::black_box(snapshot.bool_details(f, &ctx, false));
+            // Scheduled rollouts as of a given instant, not the clock's.
+            std::hint::black_box(snapshot.bool_details(f, &ctx.at(SystemTime::UNIX_EPOCH), false));
             std::hint::black_box(store.bool(f, &ctx, false));
         }
         "string" => {
             std::hint::black_box(snapshot.string_details(f, &ctx, "default"));
+            std::hint::black_box(snapshot.string(f, &ctx.at(SystemTime::UNIX_EPOCH), "default"));
             std::hint::black_box(snapshot.string(f, &ctx, "default"));
             store.with_plan(|plan| std::hint::black_box(plan.string(f, &ctx, "default").len()));
         }
