@@ -30,6 +30,8 @@ fn evaluate(c: &mut Criterion) {
         "matches",
         "semver",
         "chain-3",
+        "rollout",
+        "scheduled",
     ] {
         group.bench_function(format!("{flag}/bool"), |b| {
             b.iter(|| store.bool(black_box(flag), black_box(&ctx), false))
@@ -70,6 +72,11 @@ fn evaluate(c: &mut Criterion) {
     });
     group.bench_function("three-rules/bool/held-snapshot", |b| {
         b.iter(|| view.bool(black_box("three-rules"), black_box(&ctx), false))
+    });
+    // A scheduled rollout evaluated as of a given instant reads no clock.
+    let as_of = ctx.at(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30));
+    group.bench_function("scheduled/bool/as-of", |b| {
+        b.iter(|| store.bool(black_box("scheduled"), black_box(&as_of), false))
     });
     group.finish();
 

@@ -2,6 +2,7 @@
 //! nothing.
 
 pub(crate) mod bucket;
+mod clock;
 pub(crate) mod context;
 pub(crate) mod details;
 pub(crate) mod explain;
@@ -9,7 +10,6 @@ pub(crate) mod getters;
 pub(crate) mod handle;
 
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
 
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use bucket::bucket_of;
@@ -153,7 +153,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
 
     /// The variant whose bucket range holds `bucket`, in the split in force: the last
     /// schedule step that has begun, else the rollout's own.
-    #[inline]
+    #[inline(always)]
     fn rollout(
         &mut self,
         flag: u32,
@@ -165,15 +165,8 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         let (ends, step) = if schedule.is_empty() {
             (ends, None)
         } else {
-            let now = self.now();
-            match schedule.iter().rposition(|step| step.at <= now) {
-                Some(i) => (&*schedule[i].ends, Some(i as u32)),
-                None => (ends, None),
-            }
+            self.step_in_force(flag, rule, ends, schedule)
         };
-        if !schedule.is_empty() {
-            self.trace.schedule_step(flag, rule, step);
-        }
         // Ends are increasing and the last is 100,000 > every bucket, so one always matches.
         let variant = ends
             .iter()
@@ -185,12 +178,32 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         outcome
     }
 
+    /// The bucket ends of the schedule step in force, and its index; the rollout's own
+    /// ends before the first step. Out of line: most rollouts have no schedule.
+    #[inline(never)]
+    fn step_in_force<'p>(
+        &mut self,
+        flag: u32,
+        rule: Option<u32>,
+        ends: &'p [(u32, u32)],
+        schedule: &'p [StepPlan],
+    ) -> (&'p [(u32, u32)], Option<u32>) {
+        let now = self.now();
+        let step = schedule.iter().rposition(|step| step.at <= now);
+        self.trace.schedule_step(flag, rule, step.map(|i| i as u32));
+        match step {
+            Some(i) => (&schedule[i].ends, Some(i as u32)),
+            None => (ends, None),
+        }
+    }
+
     /// The evaluation instant: the context's, else the clock's, read once per evaluation
     /// and only by flags that have a schedule.
     fn now(&mut self) -> i128 {
-        *self
-            .now
-            .get_or_insert_with(|| unix_nanos(self.ctx.as_of().unwrap_or_else(SystemTime::now)))
+        *self.now.get_or_insert_with(|| match self.ctx.as_of() {
+            Some(instant) => clock::unix_nanos(instant),
+            None => clock::now_nanos(),
+        })
     }
 
     #[inline]
@@ -266,13 +279,5 @@ fn attribute<'a>(ctx: &EvaluationContext<'a>, attr: &Attr) -> Option<Value<'a>> 
     match attr {
         Attr::Key => ctx.key().map(Value::String),
         Attr::Named(name) => ctx.named(name),
-    }
-}
-
-/// Nanoseconds since the Unix epoch, negative before it.
-fn unix_nanos(instant: SystemTime) -> i128 {
-    match instant.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(after) => after.as_nanos() as i128,
-        Err(before) => -(before.duration().as_nanos() as i128),
     }
 }
