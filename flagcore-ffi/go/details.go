@@ -50,6 +50,9 @@ type Details[T any] struct {
 	Target bool
 	// Bucket is the user's bucket (0..=99999) when a rollout decided, or -1.
 	Bucket int
+	// Step is the index (0-based) of the schedule step in force when a scheduled rollout
+	// decided, or -1: before its first step, without a schedule, or when no rollout decided.
+	Step int
 }
 
 var reasons = [...]Reason{
@@ -82,6 +85,7 @@ func details[T any](value T, d *C.fc_details) Details[T] {
 		RuleID:    gostr(d.rule_id),
 		Target:    bool(d.target),
 		Bucket:    int(d.bucket),
+		Step:      int(d.step),
 	}
 	if int(d.reason) < len(reasons) {
 		out.Reason = reasons[d.reason]
@@ -94,5 +98,5 @@ func details[T any](value T, d *C.fc_details) Details[T] {
 
 // failed is the details of an evaluation that could not run.
 func failed[T any](def T) Details[T] {
-	return Details[T]{Value: def, Reason: ReasonError, ErrorCode: ErrorCodeGeneral, RuleIndex: -1, Bucket: -1}
+	return Details[T]{Value: def, Reason: ReasonError, ErrorCode: ErrorCodeGeneral, RuleIndex: -1, Bucket: -1, Step: -1}
 }

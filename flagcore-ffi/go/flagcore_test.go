@@ -95,7 +95,7 @@ func TestTypedGetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := flagcore.Details[bool]{Value: true, Variant: "on", Reason: flagcore.ReasonTargetingMatch,
-		RuleIndex: 0, RuleID: "staff", Bucket: -1}
+		RuleIndex: 0, RuleID: "staff", Bucket: -1, Step: -1}
 	if d != want {
 		t.Errorf("details = %+v, want %+v", d, want)
 	}
@@ -114,6 +114,38 @@ func TestTypedGetters(t *testing.T) {
 	df, _ := store.FloatDetails("ratio", 0, nil)
 	if df.Value != 0.75 || df.Variant != "high" {
 		t.Errorf("float details = %+v", df)
+	}
+}
+
+func TestScheduleStep(t *testing.T) {
+	// `ramped` is past its first step (2020) and before its second (2099); `pending` is
+	// before its only step (2098).
+	store, err := flagcore.NewStoreFromBytes([]byte(`{"version": 1, "flags": {
+  "ramped": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    "fallthrough": {"rollout": {"split": [{"variant": "off", "weight": 100}], "schedule": [
+      {"at": "2020-01-01T00:00:00Z", "split": [{"variant": "on", "weight": 100}]},
+      {"at": "2099-01-01T00:00:00Z", "split": [{"variant": "off", "weight": 100}]}]}}},
+  "pending": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    "fallthrough": {"rollout": {"split": [{"variant": "off", "weight": 100}], "schedule": [
+      {"at": "2098-01-01T00:00:00Z", "split": [{"variant": "on", "weight": 100}]}]}}}
+}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := mustContext(t, "u1")
+	d, err := store.BoolDetails("ramped", false, ctx)
+	if err != nil || !d.Value || d.Reason != flagcore.ReasonSplit || d.Step != 0 || d.Bucket < 0 {
+		t.Errorf("ramped = %+v, %v", d, err)
+	}
+	d, err = store.BoolDetails("pending", true, ctx)
+	if err != nil || d.Value || d.Reason != flagcore.ReasonSplit || d.Step != -1 || d.Bucket < 0 {
+		t.Errorf("pending = %+v, %v", d, err)
+	}
+	// No rollout decided (no targeting key): no step.
+	d, err = store.BoolDetails("ramped", true, nil)
+	if err != nil || d.ErrorCode != flagcore.ErrorCodeTargetingKeyMissing || d.Step != -1 {
+		t.Errorf("no key = %+v, %v", d, err)
 	}
 }
 

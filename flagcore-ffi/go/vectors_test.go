@@ -12,7 +12,7 @@ import (
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
 )
 
-// The shared vectors of tests/vectors (format_version 1), read with UseNumber: they hold
+// The shared vectors of tests/vectors (format_version 2), read with UseNumber: they hold
 // integers above 2^53, which must reach the engine exactly.
 
 type vectorFile struct {
@@ -41,7 +41,20 @@ type vectorCase struct {
 		RuleID    *string         `json:"rule_id"`
 		Target    bool            `json:"target"`
 		Bucket    *int            `json:"bucket"`
+		Step      requiredInt     `json:"step"`
 	} `json:"expected"`
+}
+
+// requiredInt is an integer or null that must be present (format_version 2 added `step`
+// to every case; a file without it is not of that version).
+type requiredInt struct {
+	present bool
+	value   *int
+}
+
+func (r *requiredInt) UnmarshalJSON(raw []byte) error {
+	r.present = true
+	return json.Unmarshal(raw, &r.value)
 }
 
 func decode(t *testing.T, raw []byte, into any) {
@@ -135,7 +148,7 @@ func TestVectors(t *testing.T) {
 			}
 			var file vectorFile
 			decode(t, raw, &file)
-			if file.Format != "flagcore-vectors" || file.FormatVersion != 1 {
+			if file.Format != "flagcore-vectors" || file.FormatVersion != 2 {
 				t.Fatalf("unknown format %q version %d", file.Format, file.FormatVersion)
 			}
 			store := flagcore.NewStore()
@@ -183,12 +196,12 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 
 	type common struct {
 		variant, reason, errorCode, ruleID string
-		ruleIndex, bucket                  int
+		ruleIndex, bucket, step            int
 		target                             bool
 	}
 	var got common
-	fill := func(variant string, reason flagcore.Reason, code flagcore.ErrorCode, ruleIndex int, ruleID string, target bool, bucket int) {
-		got = common{variant, string(reason), string(code), ruleID, ruleIndex, bucket, target}
+	fill := func(variant string, reason flagcore.Reason, code flagcore.ErrorCode, ruleIndex int, ruleID string, target bool, bucket, step int) {
+		got = common{variant, string(reason), string(code), ruleID, ruleIndex, bucket, step, target}
 	}
 	valueOK := true
 	var gotValue any
@@ -202,7 +215,7 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 		valueOK, gotValue = d.Value == want, d.Value
-		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket)
+		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket, d.Step)
 	case "int":
 		var def, want json.Number
 		decode(t, c.Default, &def)
@@ -214,7 +227,7 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 		valueOK, gotValue = d.Value == wi, d.Value
-		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket)
+		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket, d.Step)
 	case "float":
 		var def, want float64
 		decode(t, c.Default, &def)
@@ -224,7 +237,7 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 		valueOK, gotValue = d.Value == want, d.Value
-		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket)
+		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket, d.Step)
 	case "string":
 		var def, want string
 		decode(t, c.Default, &def)
@@ -234,20 +247,23 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 		valueOK, gotValue = d.Value == want, d.Value
-		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket)
+		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket, d.Step)
 	case "json":
 		d, err := snap.JSONDetails(c.Flag, c.Default, ctx)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 		valueOK, gotValue = jsonEqual(t, d.Value, c.Expected.Value), string(d.Value)
-		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket)
+		fill(d.Variant, d.Reason, d.ErrorCode, d.RuleIndex, d.RuleID, d.Target, d.Bucket, d.Step)
 	default:
 		t.Fatalf("%s: unknown type %q", c.Name, c.Type)
 	}
 
 	e := c.Expected
-	want := common{reason: e.Reason, ruleIndex: -1, bucket: -1, target: e.Target}
+	if !e.Step.present {
+		t.Fatalf("%s: expected lacks step", c.Name)
+	}
+	want := common{reason: e.Reason, ruleIndex: -1, bucket: -1, step: -1, target: e.Target}
 	if e.Variant != nil {
 		want.variant = *e.Variant
 	}
@@ -262,6 +278,9 @@ func runVectorCase(t *testing.T, snap *flagcore.Snapshot, c vectorCase) {
 	}
 	if e.Bucket != nil {
 		want.bucket = *e.Bucket
+	}
+	if e.Step.value != nil {
+		want.step = *e.Step.value
 	}
 	if !valueOK {
 		t.Errorf("%s: value: expected %s, got %v", c.Name, e.Value, gotValue)

@@ -535,6 +535,11 @@ typedef struct fc_details {
      * The user's bucket (0..=99999) when a rollout decided, or -1.
      */
     int32_t bucket;
+    /**
+     * The index (0-based) of the schedule step in force when a scheduled rollout decided,
+     * or -1: before its first step, without a schedule, or when no rollout decided.
+     */
+    int32_t step;
 } fc_details;
 
 /**

@@ -67,6 +67,9 @@ pub struct fc_details {
     pub target: bool,
     /// The user's bucket (0..=99999) when a rollout decided, or -1.
     pub bucket: i32,
+    /// The index (0-based) of the schedule step in force when a scheduled rollout decided,
+    /// or -1: before its first step, without a schedule, or when no rollout decided.
+    pub step: i32,
 }
 
 impl fc_details {
@@ -84,6 +87,10 @@ impl fc_details {
             bucket: details
                 .bucket
                 .and_then(|b| i32::try_from(b).ok())
+                .unwrap_or(-1),
+            step: details
+                .step
+                .and_then(|s| i32::try_from(s).ok())
                 .unwrap_or(-1),
         }
     }

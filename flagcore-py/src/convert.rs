@@ -118,6 +118,7 @@ pub(crate) fn explanation_to_py<'py>(
     dict.set_item("rule_id", e.rule_id.as_deref())?;
     dict.set_item("target", e.target)?;
     dict.set_item("bucket", e.bucket)?;
+    dict.set_item("step", e.step)?;
     dict.set_item("steps", PyList::new(py, &e.steps)?)?;
     Ok(dict)
 }

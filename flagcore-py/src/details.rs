@@ -24,6 +24,9 @@ pub(crate) struct Details {
     target: bool,
     /// The bucket (0..=99999) when a rollout decided.
     bucket: Option<u32>,
+    /// The index of the schedule step in force when a scheduled rollout decided; `None`
+    /// before its first step, without a schedule, or when no rollout decided.
+    step: Option<usize>,
 }
 
 impl Details {
@@ -42,6 +45,7 @@ impl Details {
             rule_id: details.rule_id.map(|id| PyString::new(py, id).unbind()),
             target: details.target,
             bucket: details.bucket,
+            step: details.step,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Details {
         dict.set_item(intern!(py, "rule_id"), &self.rule_id)?;
         dict.set_item(intern!(py, "target"), self.target)?;
         dict.set_item(intern!(py, "bucket"), self.bucket)?;
+        dict.set_item(intern!(py, "step"), self.step)?;
         Ok(dict)
     }
 
@@ -74,7 +79,7 @@ impl Details {
         }
         Ok(format!(
             "Details(value={}, variant={}, reason={}, error_code={}, rule_index={}, \
-             rule_id={}, target={}, bucket={})",
+             rule_id={}, target={}, bucket={}, step={})",
             self.value.bind(py).repr()?,
             show(py, self.variant.as_ref())?,
             self.reason.bind(py).repr()?,
@@ -83,6 +88,7 @@ impl Details {
             show(py, self.rule_id.as_ref())?,
             if self.target { "True" } else { "False" },
             number(self.bucket),
+            number(self.step),
         ))
     }
 }

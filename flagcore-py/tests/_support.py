@@ -87,3 +87,19 @@ TYPED_FLAGS: dict[str, Any] = {
         "fallthrough": {"variant": "off"},
     },
 }
+
+
+def scheduled_ramp(first_step_at: str) -> dict[str, Any]:
+    """A boolean flag whose fallthrough rollout serves `off` to everyone, then `on` from
+    `first_step_at` on (schedule step 0), then `off` again from 2099 (step 1)."""
+    return bool_flag(
+        fallthrough={
+            "rollout": {
+                "split": [{"variant": "off", "weight": 100}],
+                "schedule": [
+                    {"at": first_step_at, "split": [{"variant": "on", "weight": 100}]},
+                    {"at": "2099-01-01T00:00:00Z", "split": [{"variant": "off", "weight": 100}]},
+                ],
+            }
+        }
+    )

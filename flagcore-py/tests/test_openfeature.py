@@ -26,7 +26,7 @@ from openfeature.provider import ProviderStatus  # noqa: E402
 import flagcore  # noqa: E402
 from flagcore.openfeature import FlagcoreProvider  # noqa: E402
 
-from _support import TYPED_FLAGS, bool_flag, snapshot  # noqa: E402
+from _support import TYPED_FLAGS, bool_flag, scheduled_ramp, snapshot  # noqa: E402
 
 FLAGS: dict[str, Any] = {
     **TYPED_FLAGS,
@@ -106,6 +106,18 @@ def test_context_mapping(client: OpenFeatureClient) -> None:
     adult = client.get_boolean_details("canary", False, EvaluationContext("kid", {"age": 18}))
     assert (adult.value, adult.reason) == (True, Reason.TARGETING_MATCH)
     assert "flagcore.rule_id" not in adult.flag_metadata  # the rule has no id
+
+
+def test_schedule_step_metadata() -> None:
+    flags = {"ramped": scheduled_ramp("2020-01-01T00:00:00Z"), "plain": FLAGS["keyed-rollout"]}
+    api.set_provider_and_wait(FlagcoreProvider(flagcore.Store.from_bytes(snapshot(1, flags))))
+    client = api.get_client()
+    ramped = client.get_boolean_details("ramped", False, EvaluationContext("u-1"))
+    assert (ramped.value, ramped.reason) == (True, Reason.SPLIT)
+    assert ramped.flag_metadata["flagcore.step"] == 0
+    plain = client.get_boolean_details("plain", False, EvaluationContext("u-1"))
+    assert plain.reason == Reason.SPLIT and "flagcore.bucket" in plain.flag_metadata
+    assert "flagcore.step" not in plain.flag_metadata  # no schedule
 
 
 def test_api_level_context_is_merged(client: OpenFeatureClient) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import flagcore
 
-from _support import TYPED_FLAGS, bool_flag, snapshot
+from _support import TYPED_FLAGS, bool_flag, scheduled_ramp, snapshot
 
 
 def test_empty_store_serves_defaults_as_not_ready() -> None:
@@ -120,9 +120,10 @@ def test_details_fields_and_repr(store: flagcore.Store) -> None:
     assert details.rule_index is None and details.rule_id is None
     assert details.target is True
     assert details.bucket is None
+    assert details.step is None
     assert repr(details) == (
         "Details(value='#f00', variant='red', reason='TARGETING_MATCH', error_code=None, "
-        "rule_index=None, rule_id=None, target=True, bucket=None)"
+        "rule_index=None, rule_id=None, target=True, bucket=None, step=None)"
     )
     assert details.to_dict() == {
         "value": "#f00",
@@ -133,6 +134,7 @@ def test_details_fields_and_repr(store: flagcore.Store) -> None:
         "rule_id": None,
         "target": True,
         "bucket": None,
+        "step": None,
     }
     with pytest.raises(AttributeError):
         details.value = "x"  # type: ignore[misc]
@@ -208,6 +210,30 @@ def test_metrics(store: flagcore.Store) -> None:
     assert store.take_metrics() == {"dark-mode": {"variants": {"on": 1}, "defaults": 0}}
 
 
+def test_scheduled_rollout_step() -> None:
+    store = flagcore.Store.from_bytes(
+        snapshot(
+            1,
+            {
+                "ramped": scheduled_ramp("2020-01-01T00:00:00Z"),
+                "not-yet": scheduled_ramp("2098-01-01T00:00:00Z"),
+            },
+        )
+    )
+    details = store.bool_details("ramped", False, key="u1")
+    assert (details.value, details.reason, details.step) == (True, "SPLIT", 0)
+    assert details.bucket is not None
+    assert details.to_dict()["step"] == 0
+    assert repr(details).endswith(", step=0)")
+    assert store.explain("ramped", key="u1")["step"] == 0
+    before = store.bool_details("not-yet", True, key="u1")
+    assert (before.value, before.reason, before.step) == (False, "SPLIT", None)
+    assert store.explain("not-yet", key="u1")["step"] is None
+    # No rollout decided: no step.
+    assert store.bool_details("ramped", True).step is None  # no targeting key
+    assert store.bool_details("missing", True).step is None
+
+
 def test_explain(store: flagcore.Store) -> None:
     explanation: dict[str, Any] = dict(
         store.explain("canary", key="kid", attrs={"age": 30, "plan": "free"})
@@ -223,6 +249,7 @@ def test_explain(store: flagcore.Store) -> None:
         "rule_id": None,
         "target": False,
         "bucket": None,
+        "step": None,
     }
     assert steps and all(isinstance(s, str) for s in steps)
     assert "does not hold" in steps[0] and "holds" in steps[-1]
@@ -239,7 +266,7 @@ def test_explain_matches_the_cli_json_fields(store: flagcore.Store) -> None:
     """The same keys as `flagcore explain --json`, plus steps."""
     assert set(store.explain("color")) == {
         "flag", "value", "variant", "reason", "error_code",
-        "rule_index", "rule_id", "target", "bucket", "steps",
+        "rule_index", "rule_id", "target", "bucket", "step", "steps",
     }
 
 

@@ -13,13 +13,15 @@ import flagcore
 from _support import VECTORS
 
 FILES = sorted(VECTORS.glob("*.json"))
-FIELDS = ("variant", "reason", "error_code", "rule_index", "rule_id", "target", "bucket")
+FIELDS = (
+    "variant", "reason", "error_code", "rule_index", "rule_id", "target", "bucket", "step",
+)
 
 
 def load(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     assert document["format"] == "flagcore-vectors"
-    assert document["format_version"] == 1, f"{path.name}: unknown format_version"
+    assert document["format_version"] == 2, f"{path.name}: unknown format_version"
     return document
 
 

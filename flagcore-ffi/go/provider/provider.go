@@ -1,7 +1,7 @@
 // Package provider is an OpenFeature provider (github.com/open-feature/go-sdk) backed by a
 // flagcore [flagcore.Store]: all five evaluation types, flagcore's reasons and error codes
 // under their OpenFeature names, and flag metadata (the deciding rule's id and index, the
-// rollout bucket, and the flag's own `metadata` from the snapshot).
+// rollout bucket and schedule step, and the flag's own `metadata` from the snapshot).
 //
 //	store, _ := flagcore.NewStoreFromFile("flags.json")
 //	_ = openfeature.SetProviderAndWait(provider.New(store))
@@ -31,6 +31,7 @@ const (
 	MetadataRuleID    = "ruleId"    // string: the id of the rule that decided
 	MetadataRuleIndex = "ruleIndex" // int64: the index of the rule that decided
 	MetadataBucket    = "bucket"    // int64: the user's bucket (0..=99999) when a rollout decided
+	MetadataStep      = "step"      // int64: the schedule step in force when a scheduled rollout decided
 	MetadataTarget    = "target"    // bool: true when an individual target decided
 	MetadataVersion   = "snapshotVersion"
 )
@@ -121,6 +122,9 @@ func metadata[T any](snap *flagcore.Snapshot, flag string, d flagcore.Details[T]
 	}
 	if d.Bucket >= 0 {
 		meta[MetadataBucket] = int64(d.Bucket)
+	}
+	if d.Step >= 0 {
+		meta[MetadataStep] = int64(d.Step)
 	}
 	if d.Target {
 		meta[MetadataTarget] = true

@@ -32,7 +32,11 @@ const snapshot = `{"version": 7, "segments": {"beta": {"rules": [{"conditions": 
   "by-account": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
     "fallthrough": {"rollout": {"by": "account", "split": [{"variant": "on", "weight": 100}]}}},
   "needs-checkout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-    "prerequisites": [{"flag": "checkout", "variant": "on"}], "fallthrough": {"variant": "on"}}
+    "prerequisites": [{"flag": "checkout", "variant": "on"}], "fallthrough": {"variant": "on"}},
+  "ramped": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    "fallthrough": {"rollout": {"split": [{"variant": "off", "weight": 100}], "schedule": [
+      {"at": "2020-01-01T00:00:00Z", "split": [{"variant": "on", "weight": 100}]},
+      {"at": "2099-01-01T00:00:00Z", "split": [{"variant": "off", "weight": 100}]}]}}}
 }}`
 
 func client(t *testing.T) (*openfeature.Client, *flagcore.Store) {
@@ -100,6 +104,27 @@ func TestAllTypesThroughTheSDK(t *testing.T) {
 	pre, err := c.BooleanValueDetails(ctx, "needs-checkout", true, openfeature.NewEvaluationContext("nobody", nil))
 	if err != nil || pre.Value || pre.Reason != "PREREQUISITE_FAILED" {
 		t.Errorf("prerequisite details = %+v, %v", pre, err)
+	}
+}
+
+func TestScheduleStepMetadata(t *testing.T) {
+	c, _ := client(t)
+	ctx := context.Background()
+	ec := openfeature.NewEvaluationContext("user-17", map[string]any{"beta": true})
+	r, err := c.BooleanValueDetails(ctx, "ramped", false, ec)
+	if err != nil || !r.Value || r.Reason != openfeature.SplitReason {
+		t.Fatalf("ramped = %+v, %v", r, err)
+	}
+	if step, err := r.FlagMetadata.GetInt(provider.MetadataStep); err != nil || step != 0 {
+		t.Errorf("step = %d, %v", step, err)
+	}
+	// A rollout without a schedule has a bucket but no step.
+	b, err := c.BooleanValueDetails(ctx, "checkout", false, ec)
+	if err != nil || b.Reason != openfeature.SplitReason {
+		t.Fatalf("checkout = %+v, %v", b, err)
+	}
+	if _, ok := b.FlagMetadata[provider.MetadataStep]; ok {
+		t.Errorf("unscheduled rollout has a step: %+v", b.FlagMetadata)
 	}
 }
 

@@ -1,7 +1,8 @@
 /* The C ABI under misuse and failure: NULL pointers, invalid UTF-8, bad lengths, unknown
  * enum values, too many attributes, small buffers, invalid and stale snapshots (the old one
- * keeps serving), I/O errors; plus the lists (kills, metrics, metadata) and lifetimes (a
- * snapshot view outliving its store). Run under AddressSanitizer. */
+ * keeps serving), I/O errors; plus the lists (kills, metrics, metadata), lifetimes (a
+ * snapshot view outliving its store) and the schedule step of the details. Run under
+ * AddressSanitizer. */
 #include <stdint.h>
 #include <unistd.h>
 
@@ -87,7 +88,8 @@ static void test_not_ready(void) {
     CHECK_RESULT(fc_snapshot_bool(snap, S("search"), NULL, true, &b, &d), FC_RESULT_OK);
     CHECK(b == true);
     CHECK(d.reason == FC_REASON_ERROR && d.error_code == FC_ERROR_CODE_PROVIDER_NOT_READY);
-    CHECK(d.variant.ptr == NULL && d.rule_index == -1 && d.bucket == -1 && !d.target);
+    CHECK(d.variant.ptr == NULL && d.rule_index == -1 && d.bucket == -1 && d.step == -1 &&
+          !d.target);
     CHECK_RESULT(fc_snapshot_version(snap, &version), FC_RESULT_NOT_READY);
     fc_snapshot_free(snap);
     /* Kills of flags no snapshot has yet are allowed. */
@@ -453,6 +455,45 @@ static void test_snapshot_outlives_store(void) {
     CHECK(store == (fc_store *)0x1);
 }
 
+/* `ramped` is past its first schedule step (since 2020), `pending` before it (2098);
+ * both are past no second step (2099). */
+static const char SCHEDULED[] =
+    "{\"version\": 1, \"flags\": {"
+    " \"ramped\": {\"variants\": {\"on\": true, \"off\": false}, \"enabled\": true,"
+    "   \"off_variant\": \"off\", \"fallthrough\": {\"rollout\": {"
+    "     \"split\": [{\"variant\": \"off\", \"weight\": 100}], \"schedule\": ["
+    "       {\"at\": \"2020-01-01T00:00:00Z\", \"split\": [{\"variant\": \"on\", \"weight\": 100}]},"
+    "       {\"at\": \"2099-01-01T00:00:00Z\", \"split\": [{\"variant\": \"off\", \"weight\": 100}]}]}}},"
+    " \"pending\": {\"variants\": {\"on\": true, \"off\": false}, \"enabled\": true,"
+    "   \"off_variant\": \"off\", \"fallthrough\": {\"rollout\": {"
+    "     \"split\": [{\"variant\": \"off\", \"weight\": 100}], \"schedule\": ["
+    "       {\"at\": \"2098-01-01T00:00:00Z\", \"split\": [{\"variant\": \"on\", \"weight\": 100}]}]}}}"
+    "}}";
+
+static void test_schedule_step(void) {
+    fc_store *store = NULL;
+    CHECK_RESULT(fc_store_new_from_bytes((const uint8_t *)SCHEDULED, sizeof SCHEDULED - 1, &store),
+                 FC_RESULT_OK);
+    fc_snapshot *snap = NULL;
+    CHECK_RESULT(fc_store_snapshot(store, &snap), FC_RESULT_OK);
+    fc_context ctx = {.key = "u1", .key_len = 2};
+    bool b = false;
+    fc_details d;
+    memset(&d, 0x5A, sizeof d);
+    CHECK_RESULT(fc_snapshot_bool(snap, S("ramped"), &ctx, false, &b, &d), FC_RESULT_OK);
+    CHECK(b == true && d.reason == FC_REASON_SPLIT && d.step == 0);
+    CHECK(d.bucket >= 0 && d.bucket <= 99999);
+    memset(&d, 0x5A, sizeof d);
+    CHECK_RESULT(fc_snapshot_bool(snap, S("pending"), &ctx, true, &b, &d), FC_RESULT_OK);
+    CHECK(b == false && d.reason == FC_REASON_SPLIT && d.step == -1 && d.bucket >= 0);
+    /* No rollout decided (no targeting key): no step. */
+    memset(&d, 0x5A, sizeof d);
+    CHECK_RESULT(fc_snapshot_bool(snap, S("ramped"), NULL, true, &b, &d), FC_RESULT_OK);
+    CHECK(d.error_code == FC_ERROR_CODE_TARGETING_KEY_MISSING && d.step == -1 && d.bucket == -1);
+    fc_snapshot_free(snap);
+    fc_store_free(store);
+}
+
 int main(void) {
     test_names_and_version();
     test_null_handles();
@@ -468,5 +509,6 @@ int main(void) {
     fc_store_free(store);
     test_files();
     test_snapshot_outlives_store();
+    test_schedule_step();
     return summary("bad_input");
 }

@@ -1,4 +1,4 @@
-/* Runs the shared test vectors (tests/vectors/NAME.json, format_version 1) through the C ABI:
+/* Runs the shared test vectors (tests/vectors/NAME.json, format_version 2) through the C ABI:
  * every case is evaluated with the typed fc_snapshot_* function its `type` names, and every
  * field of `expected` is compared. Usage: vectors FILE... */
 #include <inttypes.h>
@@ -157,7 +157,12 @@ static void run_case(const char *file, fc_snapshot *snap, const jvalue *c) {
                      *error_code = json_get(expected, "error_code"),
                      *rule_index = json_get(expected, "rule_index"),
                      *rule_id = json_get(expected, "rule_id"), *target = json_get(expected, "target"),
-                     *bucket = json_get(expected, "bucket");
+                     *bucket = json_get(expected, "bucket"), *step = json_get(expected, "step");
+        if (!variant || !reason || !error_code || !rule_index || !rule_id || !target || !bucket ||
+            !step) {
+            fprintf(stderr, "%s: %s: `expected` lacks a field\n", file, n);
+            exit(2);
+        }
         if (!str_is(d.variant, variant)) {
             mismatch(file, n, "variant", variant->kind == J_NULL ? "null" : variant->string,
                      show_str(d.variant, got, sizeof got));
@@ -195,6 +200,13 @@ static void run_case(const char *file, fc_snapshot *snap, const jvalue *c) {
             mismatch(file, n, "bucket", want, got);
             ok = 0;
         }
+        int64_t want_step = step->kind == J_NULL ? -1 : step->integer;
+        if (d.step != want_step) {
+            snprintf(want, sizeof want, "%" PRId64, want_step);
+            snprintf(got, sizeof got, "%d", (int)d.step);
+            mismatch(file, n, "step", want, got);
+            ok = 0;
+        }
     }
     case_count++;
     if (!ok) case_failures++;
@@ -211,8 +223,8 @@ static void run_file(const char *path) {
     }
     const jvalue *format = json_get(&doc, "format"), *version = json_get(&doc, "format_version");
     if (!format || format->kind != J_STRING || strcmp(format->string, "flagcore-vectors") != 0 ||
-        !version || version->kind != J_INT || version->integer != 1) {
-        fprintf(stderr, "%s: not a flagcore-vectors file of format_version 1\n", path);
+        !version || version->kind != J_INT || version->integer != 2) {
+        fprintf(stderr, "%s: not a flagcore-vectors file of format_version 2\n", path);
         exit(2);
     }
     fc_store *store = NULL;

@@ -54,6 +54,10 @@ class Details:
     @property
     def bucket(self) -> int | None:
         """The bucket (0..=99999) when a rollout decided."""
+    @property
+    def step(self) -> int | None:
+        """The index of the schedule step in force when a scheduled rollout decided;
+        ``None`` before its first step, without a schedule, or when no rollout decided."""
     def to_dict(self) -> dict[str, Any]:
         """The fields as a ``dict``."""
 

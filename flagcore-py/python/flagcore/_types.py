@@ -44,4 +44,7 @@ class Explanation(TypedDict):
     rule_id: str | None
     target: bool
     bucket: int | None
+    step: int | None
+    """The schedule step in force when a scheduled rollout decided (see
+    :attr:`flagcore.Details.step`)."""
     steps: list[str]

@@ -26,8 +26,8 @@ Results: flagcore's reasons are OpenFeature's (``PREREQUISITE_FAILED``, which Op
 ``Reason`` enum lacks, is passed as a plain string) and so are its error codes
 (``FLAG_NOT_FOUND``, ``TYPE_MISMATCH``, ``TARGETING_KEY_MISSING``,
 ``PROVIDER_NOT_READY``). ``flag_metadata`` holds the flag's own ``metadata`` plus, when
-set, ``flagcore.rule_index``, ``flagcore.rule_id``, ``flagcore.target`` and
-``flagcore.bucket``.
+set, ``flagcore.rule_index``, ``flagcore.rule_id``, ``flagcore.target``,
+``flagcore.bucket`` and ``flagcore.step`` (the schedule step in force).
 
 Events: :meth:`FlagcoreProvider.update`, :meth:`~FlagcoreProvider.update_file`,
 :meth:`~FlagcoreProvider.kill` and :meth:`~FlagcoreProvider.revive` emit
@@ -238,6 +238,8 @@ class FlagcoreProvider(AbstractProvider):
             metadata["flagcore.target"] = True
         if details.bucket is not None:
             metadata["flagcore.bucket"] = details.bucket
+        if details.step is not None:
+            metadata["flagcore.step"] = details.step
         code = details.error_code
         return FlagResolutionDetails(
             value=details.value,
