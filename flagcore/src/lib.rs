@@ -96,7 +96,7 @@ pub use store::Store;
 /// use std::time::{Duration, SystemTime};
 ///
 /// let instant = flagcore::parse_rfc3339("2026-12-02T07:00:00.5+01:00").unwrap();
-/// assert_eq!(instant, SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_655_200_500));
+/// assert_eq!(instant, SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_191_200_500));
 /// assert_eq!(flagcore::parse_rfc3339("2026-12-02T06:00:00"), None); // no offset
 /// ```
 pub fn parse_rfc3339(text: &str) -> Option<std::time::SystemTime> {
