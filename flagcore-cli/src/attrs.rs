@@ -1,4 +1,4 @@
-//! `--attr NAME=VALUE` arguments, read as the SPEC says: a number or boolean when VALUE
+//! `--attr NAME=VALUE` arguments, read as docs/format.md §7 says: a number or boolean when VALUE
 //! parses as one, else a string.
 
 use flagcore::Value;

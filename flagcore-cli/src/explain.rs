@@ -74,7 +74,7 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// The `explain --json` object: exactly the fields SPEC §7 lists.
+/// The `explain --json` object: exactly the fields docs/format.md §7 lists.
 pub(crate) fn to_json(e: &flagcore::Explanation) -> serde_json::Value {
     json!({
         "flag": e.flag,

@@ -1,6 +1,6 @@
 //! The C ABI against the Rust API, on the same store, flags and context (the shapes of
 //! `benches/`): plain getters through the store, and details through a held snapshot.
-//! SPEC §8 asks the C ABI to stay within 10% of Rust.
+//! The C ABI's target: within 10% of Rust.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]

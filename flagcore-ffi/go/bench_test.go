@@ -8,7 +8,7 @@ import (
 )
 
 // Benchmarks of evaluation through cgo, on the flags of the Rust benches (benches/,
-// testdata/bench_snapshot.json) with the same context. SPEC §8: ≤ 150 ns per call.
+// testdata/bench_snapshot.json) with the same context. Target: ≤ 150 ns per call.
 
 func benchStore(b *testing.B) (*flagcore.Store, *flagcore.Context) {
 	b.Helper()

@@ -1150,7 +1150,7 @@ const char *fc_source_error_name(uint32_t kind);
 fc_result fc_store_new(struct fc_store **out_store);
 
 /**
- * Creates a store serving the snapshot document in `len` bytes at `bytes` (JSON, SPEC §2).
+ * Creates a store serving the snapshot document in `len` bytes at `bytes` (JSON, docs/format.md §2).
  * On failure nothing is created: `FC_RESULT_INVALID_SNAPSHOT` with every problem in the
  * last error.
  *
@@ -1158,7 +1158,9 @@ fc_result fc_store_new(struct fc_store **out_store);
  *
  * `bytes` must be valid for `len` bytes; `out_store` NULL or valid for a write.
  */
-fc_result fc_store_new_from_bytes(const uint8_t *bytes, size_t len, struct fc_store **out_store);
+fc_result fc_store_new_from_bytes(const uint8_t *bytes,
+                                  size_t len,
+                                  struct fc_store **out_store);
 
 /**
  * Creates a store serving the snapshot in the file at `path` (`path_len` bytes, not

@@ -51,7 +51,7 @@ pub unsafe extern "C" fn fc_store_new(out_store: *mut *mut fc_store) -> fc_resul
     }
 }
 
-/// Creates a store serving the snapshot document in `len` bytes at `bytes` (JSON, SPEC §2).
+/// Creates a store serving the snapshot document in `len` bytes at `bytes` (JSON, docs/format.md §2).
 /// On failure nothing is created: `FC_RESULT_INVALID_SNAPSHOT` with every problem in the
 /// last error.
 ///

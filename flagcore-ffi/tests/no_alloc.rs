@@ -1,4 +1,4 @@
-//! SPEC §6: an evaluation through the C ABI does not allocate, for any flag type, with or
+//! docs/format.md §6: an evaluation through the C ABI does not allocate, for any flag type, with or
 //! without details, once the store is warm. A counting global allocator proves it.
 
 use std::alloc::{GlobalAlloc, Layout, System};

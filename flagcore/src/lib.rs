@@ -1,6 +1,6 @@
 //! flagcore: embeddable feature-flag and cohort evaluation.
 //!
-//! A service loads a *snapshot* of flag rules (a JSON document, see `SPEC.md` §2 and
+//! A service loads a *snapshot* of flag rules (a JSON document, see `docs/format.md` §2 and
 //! `schema/snapshot.schema.json`) into a [`Store`] and asks, on every request, which
 //! variant of a flag a user gets. Evaluation reads an immutable compiled plan: no network
 //! call, no lock, no heap allocation. Updates validate off to the side and swap in
@@ -39,7 +39,7 @@
 //! name skips the name lookup. A [`Snapshot`] is a view to hold across several calls.
 //!
 //! Evaluation order, bucketing and the snapshot format are normative and shared by the
-//! Python, C and Go bindings; `docs/semantics.md` records how flagcore reads the places
+//! Python, C and Go bindings; `docs/format.md` records how flagcore reads the places
 //! where the specification leaves a choice.
 //!
 //! # Features

@@ -1,6 +1,6 @@
 """`flagcore explain --json` agrees with the independent Python reference evaluator
 (tests/vectors/reference.py) on hundreds of random contexts, over the example snapshot
-and the vector snapshots (which together use every feature of SPEC §2), half of them
+and the vector snapshots (which together use every feature of docs/format.md §2), half of them
 evaluated `--now` at an instant on, just before or just after a schedule step."""
 
 import json

@@ -1,4 +1,4 @@
-"""The JSON Schema for snapshots (schema/snapshot.schema.json, SPEC §2).
+"""The JSON Schema for snapshots (schema/snapshot.schema.json, docs/format.md §2).
 
 Checks that the schema is itself valid, that the shipped example and every test vector's
 snapshot pass it, and that malformed documents fail it. The schema checks shape and types
@@ -60,7 +60,7 @@ def _no_duplicate_keys(pairs):
 
 
 def test_example_snapshot_passes_checks_the_schema_cannot_express():
-    """Duplicate keys, variant and segment references, weights: SPEC §2 rules that a JSON
+    """Duplicate keys, variant and segment references, weights: docs/format.md §2 rules that a JSON
     Schema cannot state, checked here so the example stays loadable."""
     doc = json.loads(
         EXAMPLE_PATH.read_text(encoding="utf-8"),

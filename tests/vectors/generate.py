@@ -2,8 +2,7 @@
 """Generate the shared evaluation test vectors (tests/vectors/*.json).
 
 The snapshots and the cases (inputs) are written here by hand; the `expected` part of
-every case is computed by the reference evaluator in reference.py (SPEC §2-§4 and
-docs/semantics.md). Most cases also state what their author expects (`want`), and the
+every case is computed by the reference evaluator in reference.py (docs/format.md §2-§4). Most cases also state what their author expects (`want`), and the
 generator stops if the reference disagrees, so a slip in either shows up here.
 
     python3 tests/vectors/generate.py           # rewrite the files

@@ -1,4 +1,4 @@
-"""Reference evaluator for flagcore (SPEC §2-§4 and docs/semantics.md).
+"""Reference evaluator for flagcore (docs/format.md §2-§4).
 
 A small, deliberately plain pure-Python implementation, written independently of the
 Rust engine. It produces the `expected` part of the shared test vectors
@@ -6,7 +6,7 @@ Rust engine. It produces the `expected` part of the shared test vectors
 
 It checks the document only as far as the vectors need (see `load`): enough that a
 snapshot written by generate.py cannot silently be invalid, not the full error reporting
-of SPEC §2.
+of docs/format.md §2.
 
 Public API:
     snap = load(json_text)                       # or None for "no snapshot loaded"
@@ -227,7 +227,7 @@ def instant_ns(v):
 
 
 # --------------------------------------------------------------------------------------
-# Bucketing (SPEC §3)
+# Bucketing (docs/format.md §3)
 # --------------------------------------------------------------------------------------
 
 
@@ -510,7 +510,7 @@ def load(text):
 
 
 # --------------------------------------------------------------------------------------
-# Evaluation (SPEC §4)
+# Evaluation (docs/format.md §4)
 # --------------------------------------------------------------------------------------
 
 
@@ -679,7 +679,7 @@ GETTER_ACCEPTS = {
 
 
 def evaluate(snap, kills, flag_name, type_, default, context, now_ns=None):
-    """Top-level typed evaluation (SPEC §4 steps 1-8), with schedules read as of `now_ns`
+    """Top-level typed evaluation (docs/format.md §4 steps 1-8), with schedules read as of `now_ns`
     (Unix nanoseconds; default: the current time)."""
     if now_ns is None:
         now_ns = time.time_ns()

@@ -1,4 +1,4 @@
-//! Bucketing, SPEC §3, bit for bit:
+//! Bucketing, docs/format.md §3, bit for bit:
 //!
 //! ```text
 //! seed   = xxh3_64(salt)
@@ -59,7 +59,7 @@ fn decimal(i: i64, buffer: &mut [u8; 20]) -> &[u8] {
     &buffer[start..]
 }
 
-/// The bucket (0..=99,999) that `key` falls in under `salt`, as SPEC §3 defines it.
+/// The bucket (0..=99,999) that `key` falls in under `salt`, as docs/format.md §3 defines it.
 ///
 /// Two flags that share a salt bucket every key identically:
 ///

@@ -255,7 +255,7 @@ impl Plan {
     }
 }
 
-/// Steps 1–3 of SPEC §4, then the evaluation, then the count.
+/// Steps 1–3 of docs/format.md §4, then the evaluation, then the count.
 #[inline]
 fn resolve<'s, R: Trace>(
     plan: &'s Plan,

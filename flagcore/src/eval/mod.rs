@@ -1,4 +1,4 @@
-//! The evaluator of SPEC §4: reads a compiled [`Plan`], never a document, and allocates
+//! The evaluator of docs/format.md §4: reads a compiled [`Plan`], never a document, and allocates
 //! nothing.
 
 pub(crate) mod bucket;
@@ -56,7 +56,7 @@ pub(crate) struct NoTrace;
 impl Trace for NoTrace {}
 
 impl Plan {
-    /// Evaluates flag `index` from step 4 of SPEC §4 on (the getters did steps 1–3).
+    /// Evaluates flag `index` from step 4 of docs/format.md §4 on (the getters did steps 1–3).
     #[inline]
     pub(crate) fn evaluate<T: Trace>(
         &self,

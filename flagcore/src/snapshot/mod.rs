@@ -1,4 +1,4 @@
-//! The snapshot document of SPEC §2, as validation leaves it: names checked, operands
+//! The snapshot document of docs/format.md §2, as validation leaves it: names checked, operands
 //! parsed, weights in integer units. Data only; [`crate::validate`] builds it and
 //! [`crate::plan`] compiles it.
 
@@ -153,7 +153,7 @@ pub(crate) enum Scalar {
 
 macro_rules! operators {
     ($($variant:ident => $name:literal,)*) => {
-        /// A clause operator of SPEC §2.
+        /// A clause operator of docs/format.md §2.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum Operator { $($variant,)* }
 
