@@ -120,7 +120,9 @@ impl MetricsExporter {
 
     /// Takes `store`'s new counts into the running totals and renders the page: evaluation
     /// counters, `flagcore_kills_active`, `flagcore_kill_timestamp_seconds{flag}` per kill,
-    /// and `flagcore_snapshot_version` (absent before the first snapshot).
+    /// the guardrails' trips, ignored observations, state and evidence
+    /// (`flagcore_guardrail_*`), and `flagcore_snapshot_version` (absent before the first
+    /// snapshot).
     pub fn scrape(&self, store: &Store) -> String {
         let taken = store.take_metrics();
         let mut out = String::new();
@@ -148,6 +150,7 @@ impl MetricsExporter {
                 escape_label(&kill.flag)
             );
         }
+        write_guardrails(store, &mut out);
         out.push_str("# HELP flagcore_snapshot_version The serving snapshot's version.\n");
         out.push_str("# TYPE flagcore_snapshot_version gauge\n");
         if let Some(version) = store.version() {
@@ -162,6 +165,68 @@ impl MetricsExporter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// Guardrail trips, ignored observations, and each guardrail's state and evidence.
+fn write_guardrails(store: &Store, out: &mut String) {
+    out.push_str(
+        "# HELP flagcore_guardrail_trips_total Guardrails that tripped and killed their flag.\n",
+    );
+    out.push_str("# TYPE flagcore_guardrail_trips_total counter\n");
+    let _ = writeln!(
+        out,
+        "flagcore_guardrail_trips_total {}",
+        store.guardrail_trips()
+    );
+    out.push_str("# HELP flagcore_guardrail_observations_ignored_total Observations of an unknown flag or variant.\n");
+    out.push_str("# TYPE flagcore_guardrail_observations_ignored_total counter\n");
+    let _ = writeln!(
+        out,
+        "flagcore_guardrail_observations_ignored_total {}",
+        store.observations_ignored()
+    );
+    let guardrails = store.guardrails();
+    out.push_str("# HELP flagcore_guardrail_tripped Whether a guardrail has tripped since its flag was last revived.\n");
+    out.push_str("# TYPE flagcore_guardrail_tripped gauge\n");
+    for g in &guardrails {
+        let _ = writeln!(
+            out,
+            "flagcore_guardrail_tripped{{flag=\"{}\",guardrail=\"{}\"}} {}",
+            escape_label(&g.flag),
+            escape_label(&g.id),
+            u8::from(g.tripped)
+        );
+    }
+    for (name, help, events) in [
+        (
+            "flagcore_guardrail_observations_total",
+            "Observations a guardrail counts, by variant (reset by a revive).",
+            false,
+        ),
+        (
+            "flagcore_guardrail_errors_total",
+            "Of them, errors (or requests above a latency bound), by variant.",
+            true,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for g in &guardrails {
+            for (variant, counts) in g.watched.iter().chain(&g.baseline) {
+                let value = if events {
+                    counts.events
+                } else {
+                    counts.observations
+                };
+                let _ = writeln!(
+                    out,
+                    "{name}{{flag=\"{}\",guardrail=\"{}\",variant=\"{}\"}} {value}",
+                    escape_label(&g.flag),
+                    escape_label(&g.id),
+                    escape_label(variant)
+                );
+            }
+        }
     }
 }
 

@@ -62,6 +62,7 @@
 mod error;
 mod eval;
 mod export;
+mod guardrail;
 mod kill;
 mod limits;
 mod metrics;
@@ -80,6 +81,7 @@ pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
 pub use eval::handle::{FlagHandle, FlagKey};
 pub use export::MetricsExporter;
+pub use guardrail::{Counts, GuardrailStatus, Observation};
 pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::eval::handle::FlagKey;
+use crate::guardrail::{carry_evidence, GuardrailStatus, Observation};
 use crate::kill::{Kill, KillListener, KillListenerId};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
@@ -46,6 +47,8 @@ pub struct Store {
     /// The id of the plan in `current`, set after each swap, so a thread can tell whether
     /// the plan it cached is still the one serving.
     current_id: AtomicU64,
+    /// Observations of an unknown flag or variant (see [`Store::observe`]).
+    observations_ignored: AtomicU64,
     writer: Mutex<WriterState>,
 }
 
@@ -72,6 +75,10 @@ struct WriterState {
     counting_disabled: bool,
     /// Told the kills after each change (a disk cache persists them, say).
     kill_listeners: Vec<(u64, KillListener)>,
+    /// Told each kill a guardrail makes.
+    trip_listener: Option<KillListener>,
+    /// Guardrail trips since the store was created.
+    guardrail_trips: u64,
     next_listener: u64,
     /// The status keepers of the sources feeding this store, for [`Store::status`]; a
     /// source that is dropped drops out.
@@ -107,6 +114,7 @@ impl Store {
             limits,
             current_id: AtomicU64::new(plan.id),
             current: ArcSwap::from_pointee(plan),
+            observations_ignored: AtomicU64::new(0),
             writer: Mutex::new(WriterState::default()),
         }
     }
@@ -136,7 +144,7 @@ impl Store {
     /// validation problem, or a stale `version` (not newer than the serving one).
     pub fn update(&self, bytes: &[u8]) -> Result<u64, Error> {
         let document = validate_document(bytes, &self.limits)?;
-        let plan = Plan::compile(document);
+        let mut plan = Plan::compile(document);
         let mut state = self.lock();
         let current = self.current.load();
         if current.ready && plan.version <= current.version {
@@ -145,6 +153,7 @@ impl Store {
                 current: current.version,
             });
         }
+        carry_evidence(&mut plan, &current);
         drop(current);
         for flag in state.kills.keys() {
             if let Some(i) = plan.index.get(flag.as_str()) {
@@ -264,15 +273,132 @@ impl Store {
         notify_kill_listeners(&state);
     }
 
-    /// Lifts a runtime kill; returns whether `flag` was killed.
+    /// Lifts a runtime kill (an operator's or a guardrail's); returns whether `flag` was
+    /// killed. Reviving a killed flag also resets its guardrails' evidence.
     pub fn revive(&self, flag: &str) -> bool {
         let mut state = self.lock();
         let was_killed = state.kills.remove(flag).is_some();
         self.set_killed(flag, false);
         if was_killed {
+            let plan = self.current.load();
+            if let Some(f) = plan
+                .index
+                .get(flag)
+                .and_then(|i| plan.flags.get(i as usize))
+            {
+                for guardrail in f.guardrails.iter() {
+                    guardrail.evidence.reset();
+                }
+            }
             notify_kill_listeners(&state);
         }
         was_killed
+    }
+
+    /// Reports what the application saw after serving `variant` of `flag`, as evidence for
+    /// the flag's guardrails (docs/format.md §2.13). When a guardrail's sequential test
+    /// finds the watched variants worse than its bound allows, the store kills the flag
+    /// as [`kill`](Store::kill) does, with a reason that starts with `guardrail` and carries
+    /// the evidence; [`revive`](Store::revive) lifts it and resets the evidence.
+    ///
+    /// Lock-free and allocation-free: a few atomic additions and the test's arithmetic.
+    /// Only the one observation that trips a guardrail records the kill (the writer lock,
+    /// the kill listeners, the [`on_guardrail_trip`](Store::on_guardrail_trip) callback).
+    /// An unknown flag or variant is ignored and counted
+    /// ([`observations_ignored`](Store::observations_ignored)); a killed or disabled flag
+    /// gathers no evidence.
+    ///
+    /// ```
+    /// use flagcore::{Observation, Store};
+    ///
+    /// let store = Store::from_bytes(br#"{"version": 1, "flags": {"checkout": {
+    ///   "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+    ///   "fallthrough": {"rollout": {"split": [{"variant": "on", "weight": 10},
+    ///                                         {"variant": "off", "weight": 90}]}},
+    ///   "guardrails": [{"id": "errors", "watch": ["on"], "baseline": "off",
+    ///                   "max_increase": 0.01}]}}}"#)?;
+    /// for i in 0..20_000 {
+    ///     let (variant, failed) = if i % 10 == 0 { ("on", i % 50 == 0) } else { ("off", i % 100 == 1) };
+    ///     store.observe("checkout", variant, if failed { Observation::error() } else { Observation::success() });
+    /// }
+    /// let kills = store.kills();
+    /// assert!(kills[0].reason.starts_with("guardrail errors: "), "{}", kills[0].reason);
+    /// assert!(store.guardrails()[0].tripped);
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub fn observe(&self, flag: &str, variant: &str, observation: Observation) {
+        let outcome = self.with_plan(|plan| {
+            let index = plan.index.get(flag)?;
+            let f = plan.flags.get(index as usize)?;
+            let v = f.variant_names.iter().position(|n| **n == *variant)?;
+            // Acquire pairs with the Release of a kill: a killed flag gathers nothing.
+            if !f.enabled || plan.killed[index as usize].load(Ordering::Acquire) {
+                return Some(None);
+            }
+            let tripped = f
+                .guardrails
+                .iter()
+                .find(|g| g.observe(v as u32, &observation));
+            Some(tripped.map(|g| g.reason()))
+        });
+        match outcome {
+            None => {
+                self.observations_ignored.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(Some(reason)) => self.trip(flag, reason),
+            Some(None) => {}
+        }
+    }
+
+    /// Kills `flag` for a tripped guardrail, and tells the kill listeners and the trip
+    /// callback.
+    #[cold]
+    fn trip(&self, flag: &str, reason: String) {
+        let kill = Kill {
+            flag: flag.to_owned(),
+            reason,
+            at: SystemTime::now(),
+        };
+        #[cfg(feature = "cache")]
+        log::warn!("flag `{flag}` killed: {}", kill.reason);
+        let mut state = self.lock();
+        state.kills.insert(kill.flag.clone(), kill.clone());
+        state.guardrail_trips += 1;
+        self.set_killed(flag, true);
+        notify_kill_listeners(&state);
+        let listener = state.trip_listener.clone();
+        drop(state);
+        if let Some(listener) = listener {
+            listener(std::slice::from_ref(&kill));
+        }
+    }
+
+    /// Calls `callback` with the kill each time a guardrail trips (to propagate it to the
+    /// rest of a fleet, say), on the thread whose observation tripped it, after the kill
+    /// took effect. Replaces any earlier callback.
+    pub fn on_guardrail_trip(&self, callback: impl Fn(&Kill) + Send + Sync + 'static) {
+        let listener: KillListener =
+            Arc::new(move |kills: &[Kill]| kills.iter().for_each(&callback));
+        self.lock().trip_listener = Some(listener);
+    }
+
+    /// Every guardrail of the serving snapshot, with its evidence and state.
+    pub fn guardrails(&self) -> Vec<GuardrailStatus> {
+        let plan = self.current.load();
+        plan.flags
+            .iter()
+            .flat_map(|f| f.guardrails.iter().map(move |g| GuardrailStatus::new(f, g)))
+            .collect()
+    }
+
+    /// How many guardrails have tripped since the store was created.
+    pub fn guardrail_trips(&self) -> u64 {
+        self.lock().guardrail_trips
+    }
+
+    /// How many [`observe`](Store::observe) calls named an unknown flag or variant.
+    pub fn observations_ignored(&self) -> u64 {
+        self.observations_ignored.load(Ordering::Relaxed)
     }
 
     /// The runtime kills in force, by flag name.

@@ -251,3 +251,32 @@ fn killed_flags_and_metrics_do_not_allocate() {
     let metrics = store.take_metrics();
     assert_eq!(metrics.flags["f"].variants["off"], 101);
 }
+
+#[test]
+fn guardrail_observations_do_not_allocate() {
+    let store = Store::from_bytes(
+        br#"{"version": 1, "flags": {"f": {"variants": {"on": true, "off": false},
+            "enabled": true, "off_variant": "off", "fallthrough": {"variant": "on"},
+            "guardrails": [
+              {"id": "errors", "watch": ["on"], "baseline": "off", "max_increase": 0.5},
+              {"id": "p99", "watch": ["on"], "latency_percentile": 99, "max_latency_ms": 900}]}}}"#,
+    )
+    .unwrap();
+    let fast = flagcore::Observation::success().with_latency(std::time::Duration::from_millis(3));
+    store.observe("f", "on", fast);
+    let n = allocations_in(|| {
+        for i in 0..1_000 {
+            store.observe("f", "on", fast);
+            store.observe("f", "off", flagcore::Observation::error());
+            store.observe("f", if i % 2 == 0 { "nope" } else { "on" }, fast);
+            store.observe("missing", "on", fast);
+        }
+    });
+    assert_eq!(n, 0);
+    assert_eq!(
+        store.guardrail_trips(),
+        0,
+        "no trip: its kill would allocate"
+    );
+    assert_eq!(store.guardrails()[0].watched[0].1.observations, 1_501);
+}

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::eval::bucket::seed;
+use crate::guardrail::GuardrailPlan;
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use hash::{NameIndex, StrMap};
 use op::Test;
@@ -157,6 +158,7 @@ pub(crate) struct FlagPlan {
     pub description: Option<Box<str>>,
     pub metadata: Box<[(Box<str>, MetadataValue)]>,
     pub counter_base: u32,
+    pub guardrails: Box<[GuardrailPlan]>,
 }
 
 /// A flag's variant values, one vector per type so a getter reads them without matching
@@ -392,14 +394,23 @@ fn compile_flag(
         }
         _ => None,
     };
+    let variant_names: Box<[Box<str>]> = flag
+        .variants
+        .into_iter()
+        .map(|(n, _)| n.into_boxed_str())
+        .collect();
+    let guardrails = flag
+        .guardrails
+        .into_iter()
+        .map(|g| {
+            let watch = g.watch.into_iter().map(|v| v as u32).collect();
+            GuardrailPlan::new(g.id, watch, g.bound, &variant_names)
+        })
+        .collect();
     FlagPlan {
         kind: flag.kind,
         values,
-        variant_names: flag
-            .variants
-            .into_iter()
-            .map(|(n, _)| n.into_boxed_str())
-            .collect(),
+        variant_names,
         enabled: flag.enabled,
         off_variant: flag.off_variant as u32,
         seed: flag_seed,
@@ -424,6 +435,7 @@ fn compile_flag(
             .map(|(k, v)| (k.into_boxed_str(), v))
             .collect(),
         counter_base,
+        guardrails,
         name: name.into_boxed_str(),
     }
 }

@@ -38,6 +38,41 @@ pub(crate) struct Flag {
     pub targets: Vec<(usize, Vec<String>)>,
     pub rules: Vec<Rule>,
     pub fallthrough: Serve,
+    pub guardrails: Vec<Guardrail>,
+}
+
+/// A guardrail as written: an id, the watched variants (indices) and what it bounds.
+#[derive(Debug)]
+pub(crate) struct Guardrail {
+    pub id: String,
+    pub watch: Vec<usize>,
+    pub bound: Bound,
+}
+
+/// What a guardrail bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Bound {
+    /// The watched variants' error rate may exceed the baseline variant's by at most
+    /// `max_increase` (an absolute difference: `0.01` is one percentage point).
+    ErrorIncrease {
+        /// The variant compared against, typically the flag's `off_variant`.
+        baseline: u32,
+        /// The largest acceptable increase of the error rate.
+        max_increase: f64,
+    },
+    /// The watched variants' error rate may be at most `max` (for a variant at 100%).
+    ErrorRate {
+        /// The largest acceptable error rate.
+        max: f64,
+    },
+    /// The watched variants' `percentile`-th latency may be at most `max_ms`: at most
+    /// `1 − percentile/100` of their observations may be slower.
+    Latency {
+        /// The percentile bounded, between 0 and 100 exclusive (`99` for p99).
+        percentile: f64,
+        /// The bound, in milliseconds.
+        max_ms: f64,
+    },
 }
 
 /// The single value type of a flag's variants.
