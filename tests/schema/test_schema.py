@@ -286,6 +286,13 @@ VALID = {
             {"at": "2026-12-03t06:00:00.5+01:00", "split": [{"variant": "on", "weight": 100}]},
         ])
     ),
+    "guardrails of each kind": _from_base(
+        lambda d: flag(d).update(guardrails=[
+            {"id": "errors", "watch": ["on"], "baseline": "off", "max_increase": 0.01},
+            {"id": "budget", "watch": ["on"], "max_error_rate": 0.05, "description": "5% at most"},
+            {"id": "p99", "watch": ["on"], "latency_percentile": 99.9, "max_latency_ms": 250},
+        ])
+    ),
     "empty schedule": _from_base(lambda d: rule(d, 1)["serve"]["rollout"].update(schedule=[])),
     "regex with inline flags": _from_base(
         lambda d: set_condition(d, {"attribute": "ua", "op": "matches", "values": ["(?i)iphone|android"]})
@@ -422,6 +429,23 @@ MALFORMED = {
     "schedule not a list": _from_base(
         lambda d: rule(d, 1)["serve"]["rollout"].update(
             schedule={"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 100}]})
+    ),
+    "guardrail without a bound": _from_base(lambda d: flag(d).update(guardrails=[{"id": "g", "watch": ["on"]}])),
+    "guardrail with two bounds": _from_base(
+        lambda d: flag(d).update(guardrails=[
+            {"id": "g", "watch": ["on"], "max_error_rate": 0.1, "baseline": "off", "max_increase": 0.01}])
+    ),
+    "guardrail baseline without max_increase": _from_base(
+        lambda d: flag(d).update(guardrails=[{"id": "g", "watch": ["on"], "baseline": "off"}])
+    ),
+    "guardrail watching nothing": _from_base(
+        lambda d: flag(d).update(guardrails=[{"id": "g", "watch": [], "max_error_rate": 0.1}])
+    ),
+    "guardrail rate of 1": _from_base(
+        lambda d: flag(d).update(guardrails=[{"id": "g", "watch": ["on"], "max_error_rate": 1}])
+    ),
+    "guardrail with an unknown field": _from_base(
+        lambda d: flag(d).update(guardrails=[{"id": "g", "watch": ["on"], "max_error_rate": 0.1, "owner": "x"}])
     ),
     "in_segment not a string": _from_base(lambda d: set_condition(d, {"in_segment": ["internal"]})),
     "empty condition": _from_base(lambda d: set_condition(d, {})),

@@ -344,8 +344,8 @@ class Snapshot:
         _fields(
             flag,
             where,
-            ["variants", "enabled", "off_variant", "rules", "fallthrough"],
-            ["salt", "prerequisites", "targets", "description", "metadata"],
+            ["variants", "enabled", "off_variant", "fallthrough"],
+            ["salt", "prerequisites", "targets", "description", "metadata", "rules", "guardrails"],
         )
         variants = flag["variants"]
         kind = flag_kind(variants, f"{where}.variants")
@@ -372,7 +372,11 @@ class Snapshot:
                     raise ValueError(f"{w}: duplicate target key {k!r}")
                 targets[k] = t["variant"]
         rules = []
-        for i, rule in enumerate(flag["rules"]):
+        for i, g in enumerate(flag.get("guardrails", [])):
+            # Guardrails never change what is served; only their variant names are checked.
+            for v in g["watch"] + ([g["baseline"]] if "baseline" in g else []):
+                variant(v, f"{where}.guardrails[{i}]")
+        for i, rule in enumerate(flag.get("rules", [])):
             w = f"{where}.rules[{i}]"
             _fields(rule, w, ["conditions", "serve"], ["id", "description"])
             rules.append(
@@ -391,7 +395,7 @@ class Snapshot:
             "seed": salt_seed(salt),
             "prerequisites": prereqs,
             "targets": targets,
-            "has_targets": bool(flag.get("targets")),
+            "has_targets": bool(targets),
             "rules": rules,
             "fallthrough": self._serve(flag["fallthrough"], f"{where}.fallthrough", variant),
         }
@@ -644,7 +648,11 @@ class _Evaluator:
         key = ctx.get("key")
         if key is not None and key in flag["targets"]:
             return served(flag["targets"][key], "TARGETING_MATCH", target=True)
-        for i, rule in enumerate(flag["rules"]):
+        for i, g in enumerate(flag.get("guardrails", [])):
+            # Guardrails never change what is served; only their variant names are checked.
+            for v in g["watch"] + ([g["baseline"]] if "baseline" in g else []):
+                variant(v, f"{where}.guardrails[{i}]")
+        for i, rule in enumerate(flag.get("rules", [])):
             if not self.all_hold(rule["conditions"], ctx):
                 continue
             serve = rule["serve"]
