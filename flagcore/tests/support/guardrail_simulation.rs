@@ -4,6 +4,9 @@
 //! run is repeatable. Shared by the test (`tests/guardrails.rs`, a smaller run) and the
 //! example that prints the full figures (`examples/guardrail_simulation.rs`).
 
+// A broken fixture should stop the simulation at once.
+#![allow(clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
