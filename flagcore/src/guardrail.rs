@@ -401,7 +401,8 @@ pub(crate) fn sequential_test(bound: &Bound, watched: Counts, baseline: Option<C
             let at_bound = (smoothed + margin).min(1.0);
             (
                 watched.rate() - baseline.rate() - 0.5 / watched.observations as f64,
-                bernoulli(at_bound.max(watched.rate())) / watched.observations as f64
+                bernoulli(within(at_bound.max(watched.rate()), watched.observations))
+                    / watched.observations as f64
                     + bernoulli(smoothed) / baseline.observations as f64,
             )
         }
@@ -411,7 +412,8 @@ pub(crate) fn sequential_test(bound: &Bound, watched: Counts, baseline: Option<C
             }
             (
                 watched.rate() - 0.5 / watched.observations as f64,
-                bernoulli(margin.max(watched.rate())) / watched.observations as f64,
+                bernoulli(within(margin.max(watched.rate()), watched.observations))
+                    / watched.observations as f64,
             )
         }
     };
@@ -428,6 +430,13 @@ pub(crate) fn sequential_test(bound: &Bound, watched: Counts, baseline: Option<C
 
 fn bernoulli(p: f64) -> f64 {
     p * (1.0 - p)
+}
+
+/// `p` kept half an event away from 0 and 1 among `n`, so that a rate of 100% (every
+/// request failing) still has a variance and the test a finite statistic.
+fn within(p: f64, n: u64) -> f64 {
+    let half = 0.5 / n as f64;
+    p.clamp(half, 1.0 - half)
 }
 
 /// The spread of excesses the test is tuned to find quickly: twice the margin, and at
@@ -478,5 +487,20 @@ mod tests {
         assert!(!healthy.trips, "{healthy:?}");
         let early = sequential_test(&bound, counts(99, 99), Some(counts(57_000, 570)));
         assert!(!early.trips, "too few observations");
+    }
+
+    #[test]
+    fn every_request_failing_trips_though_its_rate_has_no_variance() {
+        let counts = |observations, events| Counts {
+            observations,
+            events,
+        };
+        let rate = Bound::ErrorRate { max: 0.01 };
+        assert!(sequential_test(&rate, counts(200, 200), None).trips);
+        let increase = Bound::ErrorIncrease {
+            baseline: 1,
+            max_increase: 0.01,
+        };
+        assert!(sequential_test(&increase, counts(200, 200), Some(counts(200, 0))).trips);
     }
 }

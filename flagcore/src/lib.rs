@@ -59,6 +59,7 @@
 
 #![deny(missing_docs)]
 
+mod change;
 mod error;
 mod eval;
 mod export;
@@ -73,6 +74,7 @@ pub mod source;
 mod store;
 mod validate;
 
+pub use change::{Change, SubscriptionId};
 pub use error::{Error, InvalidSnapshot, ValidationError, ValidationErrorKind};
 pub use eval::bucket::{bucket, BUCKETS};
 pub use eval::context::{EvaluationContext, Value};

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 
+use crate::change::{changed_flags, Change, Subscriber, SubscriptionId};
 use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
@@ -77,6 +78,8 @@ struct WriterState {
     kill_listeners: Vec<(u64, KillListener)>,
     /// Told each kill a guardrail makes.
     trip_listener: Option<KillListener>,
+    /// Told which flags each update, kill and revive changed.
+    subscribers: Vec<(u64, Subscriber)>,
     /// Guardrail trips since the store was created.
     guardrail_trips: u64,
     next_listener: u64,
@@ -164,9 +167,15 @@ impl Store {
             .store(!state.counting_disabled, Ordering::Relaxed);
         let version = plan.version;
         let id = plan.id;
-        let old = self.current.swap(Arc::new(plan));
+        let new = Arc::new(plan);
+        let old = self.current.swap(Arc::clone(&new));
         // Release pairs with the readers' Acquire: whoever sees the new id sees the plan.
         self.current_id.store(id, Ordering::Release);
+        if !state.subscribers.is_empty() {
+            let flags = changed_flags(&old, &new);
+            notify_subscribers(&state, Some(version), flags);
+        }
+        drop(new);
         state.retired.push(old);
         reap(&mut state);
         Ok(version)
@@ -261,16 +270,22 @@ impl Store {
     /// the snapshot lacks can be killed too, and is served killed once it appears.
     pub fn kill(&self, flag: &str, reason: &str) {
         let mut state = self.lock();
-        state.kills.insert(
-            flag.to_owned(),
-            Kill {
-                flag: flag.to_owned(),
-                reason: reason.to_owned(),
-                at: SystemTime::now(),
-            },
-        );
+        let was_killed = state
+            .kills
+            .insert(
+                flag.to_owned(),
+                Kill {
+                    flag: flag.to_owned(),
+                    reason: reason.to_owned(),
+                    at: SystemTime::now(),
+                },
+            )
+            .is_some();
         self.set_killed(flag, true);
         notify_kill_listeners(&state);
+        if !was_killed {
+            notify_subscribers(&state, self.version(), vec![flag.to_owned()]);
+        }
     }
 
     /// Lifts a runtime kill (an operator's or a guardrail's); returns whether `flag` was
@@ -291,6 +306,7 @@ impl Store {
                 }
             }
             notify_kill_listeners(&state);
+            notify_subscribers(&state, plan.version(), vec![flag.to_owned()]);
         }
         was_killed
     }
@@ -362,10 +378,16 @@ impl Store {
         #[cfg(feature = "cache")]
         log::warn!("flag `{flag}` killed: {}", kill.reason);
         let mut state = self.lock();
-        state.kills.insert(kill.flag.clone(), kill.clone());
+        let was_killed = state
+            .kills
+            .insert(kill.flag.clone(), kill.clone())
+            .is_some();
         state.guardrail_trips += 1;
         self.set_killed(flag, true);
         notify_kill_listeners(&state);
+        if !was_killed {
+            notify_subscribers(&state, self.version(), vec![flag.to_owned()]);
+        }
         let listener = state.trip_listener.clone();
         drop(state);
         if let Some(listener) = listener {
@@ -409,11 +431,19 @@ impl Store {
     /// Restores kills (from a disk cache, say) with their original reasons and times.
     pub fn restore_kills(&self, kills: impl IntoIterator<Item = Kill>) {
         let mut state = self.lock();
+        let mut newly_killed = Vec::new();
         for kill in kills {
             self.set_killed(&kill.flag, true);
-            state.kills.insert(kill.flag.clone(), kill);
+            let flag = kill.flag.clone();
+            if state.kills.insert(kill.flag.clone(), kill).is_none() {
+                newly_killed.push(flag);
+            }
         }
         notify_kill_listeners(&state);
+        if !newly_killed.is_empty() {
+            newly_killed.sort_unstable();
+            notify_subscribers(&state, self.version(), newly_killed);
+        }
     }
 
     /// Calls `listener` with every runtime kill in force after each [`kill`](Store::kill),
@@ -458,6 +488,56 @@ impl Store {
         let before = state.kill_listeners.len();
         state.kill_listeners.retain(|(n, _)| *n != id.0);
         state.kill_listeners.len() != before
+    }
+
+    /// Calls `subscriber` after each change of what the store serves, with the new version
+    /// and the flags that changed: an [`update`](Store::update) (flags added, removed,
+    /// defined differently, or using a segment or prerequisite that is; computed once, at
+    /// the swap), and each [`kill`](Store::kill), [`revive`](Store::revive),
+    /// [`restore_kills`](Store::restore_kills) or guardrail trip that changes a flag's
+    /// kill. Whatever feeds the store (Rust code, a source, a binding), subscribers hear
+    /// of it: the OpenFeature providers emit their configuration-changed events from it.
+    ///
+    /// Like a kill listener, it runs on the thread that made the change while the writer
+    /// lock is held: it must be quick and must not call this store's writing methods.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let flag = |enabled: bool| format!(r#"{{"variants": {{"on": true, "off": false}},
+    ///     "enabled": {enabled}, "off_variant": "off", "fallthrough": {{"variant": "on"}}}}"#);
+    /// let store = flagcore::Store::from_bytes(format!(
+    ///     r#"{{"version": 1, "flags": {{"a": {}, "b": {}}}}}"#, flag(true), flag(true)).as_bytes())?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = Arc::clone(&seen);
+    /// store.subscribe(move |change| log.lock().unwrap().push(change.clone()));
+    ///
+    /// store.update(format!(r#"{{"version": 2, "flags": {{"a": {}, "b": {}}}}}"#,
+    ///     flag(true), flag(false)).as_bytes())?;
+    /// store.kill("a", "incident");
+    /// let seen = seen.lock().unwrap();
+    /// assert_eq!((seen[0].version, seen[0].flags.clone()), (Some(2), vec!["b".to_owned()]));
+    /// assert_eq!(seen[1].flags, ["a"]);
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub fn subscribe(
+        &self,
+        subscriber: impl Fn(&Change) + Send + Sync + 'static,
+    ) -> SubscriptionId {
+        let mut state = self.lock();
+        let id = state.next_listener;
+        state.next_listener += 1;
+        state.subscribers.push((id, Arc::new(subscriber)));
+        SubscriptionId(id)
+    }
+
+    /// Ends a subscription made with [`subscribe`](Store::subscribe); returns whether it
+    /// was there.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        let mut state = self.lock();
+        let before = state.subscribers.len();
+        state.subscribers.retain(|(n, _)| *n != id.0);
+        state.subscribers.len() != before
     }
 
     /// Callers hold the writer lock, so no update can publish a plan in between.
@@ -520,6 +600,16 @@ fn notify_kill_listeners(state: &WriterState) {
     let kills: Vec<Kill> = state.kills.values().cloned().collect();
     for (_, listener) in &state.kill_listeners {
         listener(&kills);
+    }
+}
+
+fn notify_subscribers(state: &WriterState, version: Option<u64>, flags: Vec<String>) {
+    if state.subscribers.is_empty() {
+        return;
+    }
+    let change = Change { version, flags };
+    for (_, subscriber) in &state.subscribers {
+        subscriber(&change);
     }
 }
 

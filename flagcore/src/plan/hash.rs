@@ -127,6 +127,25 @@ impl<V> StrMap<V> {
             StrMap::Hash(map) => map.get(key),
         }
     }
+
+    /// Whether both maps answer every key alike (for change notices, not evaluation).
+    pub(crate) fn same_entries(&self, other: &StrMap<V>) -> bool
+    where
+        V: PartialEq,
+    {
+        fn keys<V>(map: &StrMap<V>) -> Vec<&str> {
+            match map {
+                StrMap::Scan(entries) => entries.iter().map(|(k, _)| &**k).collect(),
+                StrMap::Hash(map) => map.keys().map(|k| &**k).collect(),
+            }
+        }
+        let (mine, theirs) = (keys(self), keys(other));
+        mine.len() == theirs.len()
+            && mine
+                .iter()
+                .chain(&theirs)
+                .all(|k| self.get(k) == other.get(k))
+    }
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ pub(crate) struct FlagPlan {
 
 /// A flag's variant values, one vector per type so a getter reads them without matching
 /// on each value.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Values {
     Bool(Box<[bool]>),
     Str(Box<[Box<str>]>),
