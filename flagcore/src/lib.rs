@@ -60,6 +60,7 @@
 #![deny(missing_docs)]
 
 mod change;
+pub mod edit;
 mod error;
 mod eval;
 mod export;
@@ -88,7 +89,6 @@ pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use plan::Plan;
-pub use snapshot::json::{Json, JsonArena, JsonVec, Number};
 pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;
 
