@@ -69,6 +69,7 @@ mod kill;
 mod limits;
 mod metrics;
 mod plan;
+mod primitives;
 mod snapshot;
 #[cfg(feature = "cache")]
 pub mod source;
@@ -104,7 +105,7 @@ pub use store::Store;
 /// assert_eq!(flagcore::parse_rfc3339("2026-12-02T06:00:00"), None); // no offset
 /// ```
 pub fn parse_rfc3339(text: &str) -> Option<std::time::SystemTime> {
-    let nanos = plan::time::parse_rfc3339(text)?;
+    let nanos = primitives::time::parse_rfc3339(text)?;
     let magnitude = std::time::Duration::new(
         u64::try_from(nanos.unsigned_abs() / 1_000_000_000).ok()?,
         (nanos.unsigned_abs() % 1_000_000_000) as u32,

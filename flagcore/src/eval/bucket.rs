@@ -6,24 +6,9 @@
 //! bucket = (h as u128 * 100_000) >> 64        // 0 ..= 99_999
 //! ```
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-
-use super::context::Value;
-
-/// The number of buckets: one per 0.001 % of users.
-pub const BUCKETS: u32 = 100_000;
-
-/// The hash seed of a salt, computed once per flag or `in_bucket` condition at load.
-#[inline]
-pub(crate) fn seed(salt: &str) -> u64 {
-    xxh3_64(salt.as_bytes())
-}
-
-#[inline]
-pub(crate) fn bucket_bytes(seed: u64, key: &[u8]) -> u32 {
-    let h = xxh3_64_with_seed(key, seed);
-    ((u128::from(h) * u128::from(BUCKETS)) >> 64) as u32
-}
+pub use crate::primitives::hashing::BUCKETS;
+use crate::primitives::hashing::{bucket_bytes, seed};
+use crate::primitives::value::Value;
 
 /// The bucket of an attribute value: strings by their bytes, integers by their decimal
 /// string; anything else cannot be bucketed.

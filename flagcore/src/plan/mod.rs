@@ -4,14 +4,12 @@
 
 pub(crate) mod hash;
 pub(crate) mod op;
-pub(crate) mod semver;
-pub(crate) mod time;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::eval::bucket::seed;
 use crate::guardrail::GuardrailPlan;
+use crate::primitives::hashing::seed;
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use hash::{NameIndex, StrMap};
 use op::Test;

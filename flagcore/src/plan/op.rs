@@ -5,9 +5,9 @@ use std::cmp::Ordering;
 use regex::Regex;
 
 use super::hash::StrMap;
-use super::semver::{OwnedVersion, Version};
-use super::time::{millis_to_nanos, parse_rfc3339};
-use crate::eval::context::Value;
+use crate::primitives::semver::{OwnedVersion, Version};
+use crate::primitives::time::{millis_to_nanos, parse_rfc3339};
+use crate::primitives::value::Value;
 use crate::snapshot::{Operands, Operator, Scalar};
 
 /// A compiled clause test.

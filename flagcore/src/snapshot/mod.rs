@@ -6,7 +6,7 @@ pub(crate) mod json;
 
 use regex::Regex;
 
-use crate::plan::semver::OwnedVersion;
+use crate::primitives::semver::OwnedVersion;
 
 /// A whole validated document, flags and segments in document order.
 #[derive(Debug)]

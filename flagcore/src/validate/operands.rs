@@ -4,8 +4,8 @@ use regex::RegexBuilder;
 
 use super::{Path, Validator};
 use crate::error::ValidationErrorKind as Kind;
-use crate::plan::semver::Version;
-use crate::plan::time::parse_rfc3339;
+use crate::primitives::semver::Version;
+use crate::primitives::time::parse_rfc3339;
 use crate::snapshot::json::{Json, Number};
 use crate::snapshot::{Condition, Operands, Operator, Scalar};
 
@@ -145,7 +145,7 @@ impl<'d> Validator<'d> {
                         }
                         instant
                     }
-                    Json::Number(n) => crate::plan::time::millis_to_nanos(n.as_f64()),
+                    Json::Number(n) => crate::primitives::time::millis_to_nanos(n.as_f64()),
                     other => {
                         v.wrong_type(p, "an RFC 3339 timestamp or Unix milliseconds", other);
                         None

@@ -172,7 +172,7 @@ impl<'d> Validator<'d> {
                 .required(&entry, &step_path, "at")
                 .and_then(|at| self.string(at, &at_path))
                 .and_then(|text| {
-                    let at = crate::plan::time::parse_rfc3339(text).map(|at| (at, text));
+                    let at = crate::primitives::time::parse_rfc3339(text).map(|at| (at, text));
                     if at.is_none() {
                         self.error(
                             Kind::BadTimestamp,
