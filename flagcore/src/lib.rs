@@ -70,6 +70,7 @@ mod limits;
 mod metrics;
 mod plan;
 mod primitives;
+mod runtime;
 mod snapshot;
 #[cfg(feature = "cache")]
 pub mod source;
@@ -85,11 +86,12 @@ pub use eval::explain::Explanation;
 pub use eval::getters::Snapshot;
 pub use eval::handle::{FlagHandle, FlagKey};
 pub use export::MetricsExporter;
-pub use guardrail::{Counts, GuardrailStatus, Observation};
+pub use guardrail::GuardrailStatus;
 pub use kill::{Kill, KillListenerId};
 pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use plan::Plan;
+pub use runtime::evidence::{Counts, Observation};
 pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;
 

@@ -1,10 +1,8 @@
 //! Evaluation counts per flag and variant, kept in atomics by the plan and gathered here.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
-use std::sync::PoisonError;
 
-use crate::plan::{Plan, COUNTER_SHARDS};
+use crate::plan::Plan;
 
 /// Evaluation counts since the last [`Store::take_metrics`](crate::Store::take_metrics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,21 +30,12 @@ impl FlagCounts {
 impl Metrics {
     /// Adds a plan's counts since its last drain to these metrics.
     pub(crate) fn drain(&mut self, plan: &Plan) {
-        let mut taken = plan.taken.lock().unwrap_or_else(PoisonError::into_inner);
         for flag in plan.flags.iter() {
             let base = flag.counter_base as usize;
-            let drained: Vec<u64> = (base..=base + flag.variant_names.len())
-                .map(|at| {
-                    let total = (0..COUNTER_SHARDS)
-                        .map(|shard| {
-                            plan.counters[shard * plan.counter_stride + at].load(Ordering::Relaxed)
-                        })
-                        .fold(0u64, u64::wrapping_add);
-                    let new = total.wrapping_sub(taken[at]);
-                    taken[at] = total;
-                    new
-                })
-                .collect();
+            let drained = plan
+                .runtime
+                .counters
+                .drain(base..=base + flag.variant_names.len());
             if drained.iter().all(|n| *n == 0) {
                 continue;
             }

@@ -14,11 +14,12 @@ use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::eval::handle::FlagKey;
-use crate::guardrail::{carry_evidence, GuardrailStatus, Observation};
+use crate::guardrail::{carry_evidence, GuardrailStatus};
 use crate::kill::{Kill, KillListener, KillListenerId};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::plan::Plan;
+use crate::runtime::evidence::Observation;
 use crate::validate::validate_document;
 
 /// Holds the serving snapshot. Readers never block and never see a half-applied update;
@@ -160,11 +161,10 @@ impl Store {
         drop(current);
         for flag in state.kills.keys() {
             if let Some(i) = plan.index.get(flag.as_str()) {
-                plan.killed[i as usize].store(true, Ordering::Release);
+                plan.runtime.set_killed(i, true);
             }
         }
-        plan.count_evaluations
-            .store(!state.counting_disabled, Ordering::Relaxed);
+        plan.runtime.counters.set_enabled(!state.counting_disabled);
         let version = plan.version;
         let id = plan.id;
         let new = Arc::new(plan);
@@ -347,8 +347,8 @@ impl Store {
             let index = plan.index.get(flag)?;
             let f = plan.flags.get(index as usize)?;
             let v = f.variant_names.iter().position(|n| **n == *variant)?;
-            // Acquire pairs with the Release of a kill: a killed flag gathers nothing.
-            if !f.enabled || plan.killed[index as usize].load(Ordering::Acquire) {
+            // A killed flag gathers no evidence.
+            if !f.enabled || plan.runtime.is_killed(index) {
                 return Some(None);
             }
             let tripped = f
@@ -544,8 +544,7 @@ impl Store {
     fn set_killed(&self, flag: &str, killed: bool) {
         let plan = self.current.load();
         if let Some(i) = plan.index.get(flag) {
-            // Release pairs with the evaluator's Acquire.
-            plan.killed[i as usize].store(killed, Ordering::Release);
+            plan.runtime.set_killed(i, killed);
         }
     }
 
@@ -574,10 +573,7 @@ impl Store {
     pub fn set_metrics_enabled(&self, enabled: bool) {
         let mut state = self.lock();
         state.counting_disabled = !enabled;
-        self.current
-            .load()
-            .count_evaluations
-            .store(enabled, Ordering::Relaxed);
+        self.current.load().runtime.counters.set_enabled(enabled);
     }
 
     /// The evaluation counts since the last call, per flag and variant; resets them.

@@ -1,7 +1,6 @@
 //! [`Snapshot`]: one consistent view of the store, and the typed getters on it.
 
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use arc_swap::Guard;
@@ -273,14 +272,12 @@ fn resolve<'s, R: Trace>(
     let flag = &plan.flags[index as usize];
     let outcome = if !accepts(flag.kind) {
         Outcome::error(ErrorCode::TypeMismatch)
-    } else if let (Some(variant), false) = (
-        flag.constant,
-        plan.killed[index as usize].load(Ordering::Acquire),
-    ) {
+    } else if let (Some(variant), false) = (flag.constant, plan.runtime.is_killed(index)) {
         Outcome::served(variant, Reason::Static)
     } else {
         plan.evaluate(index, ctx, trace)
     };
-    plan.count(flag, outcome.variant);
+    let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);
+    plan.runtime.counters.count(flag.counter_base + slot);
     (Some(flag), outcome)
 }

@@ -9,8 +9,6 @@ pub(crate) mod explain;
 pub(crate) mod getters;
 pub(crate) mod handle;
 
-use std::sync::atomic::Ordering;
-
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use bucket::bucket_of;
 use context::{EvaluationContext, Value};
@@ -92,9 +90,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     fn flag(&mut self, index: u32) -> Outcome {
         let plan = self.plan;
         let flag = &plan.flags[index as usize];
-        // Acquire pairs with the store's Release when it sets a kill, so a kill is seen by
-        // the next evaluation on every thread.
-        let killed = plan.killed[index as usize].load(Ordering::Acquire);
+        let killed = plan.runtime.is_killed(index);
         if !flag.enabled || killed {
             self.trace.disabled(index, killed);
             return Outcome::served(flag.off_variant, Reason::Disabled);

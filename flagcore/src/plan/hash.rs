@@ -120,7 +120,9 @@ impl<V> StrMap<V> {
         StrMap::Hash(map)
     }
 
-    #[inline]
+    /// Always inlined: segment and clause checks call it on the evaluation path, where a
+    /// call frame costs as much as a short scan.
+    #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         match self {
             StrMap::Scan(entries) => entries.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),

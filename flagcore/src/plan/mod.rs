@@ -2,74 +2,22 @@
 //! variants, operators as enums and precomputed hash seeds, so that evaluation parses
 //! nothing and allocates nothing.
 
+pub(crate) mod guardrail;
 pub(crate) mod hash;
 pub(crate) mod op;
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::guardrail::GuardrailPlan;
 use crate::primitives::hashing::seed;
+use crate::runtime::Runtime;
 use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
+use guardrail::GuardrailPlan;
 use hash::{NameIndex, StrMap};
 use op::Test;
 
-/// Counter shards a thread can own outright: its owner counts with a plain load and store,
-/// no locked instruction. Threads beyond these share one more shard and count atomically.
-pub(crate) const OWNED_SHARDS: usize = 8;
-
-/// How many copies of the evaluation counters a plan keeps: the owned ones, then the shared.
-pub(crate) const COUNTER_SHARDS: usize = OWNED_SHARDS + 1;
-
-/// Which owned shards some live thread holds, one bit each.
-static SHARDS_CLAIMED: AtomicU32 = AtomicU32::new(0);
-
-/// A thread's counter shard, given back when the thread exits.
-struct ShardClaim(usize);
-
-impl ShardClaim {
-    fn claim() -> ShardClaim {
-        let mut claimed = SHARDS_CLAIMED.load(Ordering::Acquire);
-        loop {
-            let free = (!claimed).trailing_zeros() as usize;
-            if free >= OWNED_SHARDS {
-                return ShardClaim(OWNED_SHARDS);
-            }
-            // Acquire pairs with the Release of the thread that gave the shard back, so its
-            // last plain stores are seen before this thread adds to them.
-            match SHARDS_CLAIMED.compare_exchange_weak(
-                claimed,
-                claimed | 1 << free,
-                Ordering::Acquire,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return ShardClaim(free),
-                Err(now) => claimed = now,
-            }
-        }
-    }
-}
-
-impl Drop for ShardClaim {
-    fn drop(&mut self) {
-        if self.0 < OWNED_SHARDS {
-            SHARDS_CLAIMED.fetch_and(!(1 << self.0), Ordering::Release);
-        }
-    }
-}
-
-/// The counter shard of the calling thread: an owned one while any is free.
-#[inline]
-fn counter_shard() -> usize {
-    thread_local! {
-        static SHARD: ShardClaim = ShardClaim::claim();
-    }
-    // A thread that is exiting has given its shard back: it counts in the shared one.
-    SHARD.try_with(|s| s.0).unwrap_or(OWNED_SHARDS)
-}
-
-/// A compiled snapshot: what every evaluation reads. It is immutable but for the runtime
-/// kills and the evaluation counts.
+/// A compiled snapshot: what every evaluation reads. Its rules are immutable; what changes
+/// while it serves (runtime kills, evaluation counts) is in its `runtime`, and guardrail
+/// evidence is shared with later plans.
 ///
 /// Reach one through a [`Snapshot`](crate::Snapshot) (which dereferences to it) or, for
 /// the shortest path, inside [`Store::with_plan`](crate::Store::with_plan); the typed
@@ -84,17 +32,8 @@ pub struct Plan {
     pub(crate) index: NameIndex,
     pub(crate) flags: Box<[FlagPlan]>,
     pub(crate) segments: Box<[SegmentPlan]>,
-    /// Runtime kills, one per flag, set by the store before and after publication.
-    pub(crate) killed: Box<[AtomicBool]>,
-    /// Evaluation counts: per flag, one per variant then one for the caller's default;
-    /// [`COUNTER_SHARDS`] copies, `counter_stride` apart, so threads counting the same flag
-    /// do not fight over one cache line. They only grow; see `taken`.
-    pub(crate) counters: Box<[AtomicU64]>,
-    pub(crate) counter_stride: usize,
-    /// Per counter slot, the sum over shards already handed out by `take_metrics`. Owned
-    /// shards cannot be reset under their owner's plain stores, so taking subtracts this.
-    pub(crate) taken: Mutex<Box<[u64]>>,
-    pub(crate) count_evaluations: AtomicBool,
+    /// What changes while the plan serves: runtime kills and evaluation counts.
+    pub(crate) runtime: Runtime,
 }
 
 impl std::fmt::Debug for Plan {
@@ -105,30 +44,6 @@ impl std::fmt::Debug for Plan {
             .field("flags", &self.flags.len())
             .field("segments", &self.segments.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl Plan {
-    /// Counts one evaluation of `flag` that served `variant` (`None`: the caller's default).
-    #[inline]
-    pub(crate) fn count(&self, flag: &FlagPlan, variant: Option<u32>) {
-        if !self.count_evaluations.load(Ordering::Relaxed) {
-            return;
-        }
-        let slot = variant.unwrap_or(flag.variant_names.len() as u32);
-        let shard = counter_shard();
-        let at = shard * self.counter_stride + (flag.counter_base + slot) as usize;
-        if let Some(counter) = self.counters.get(at) {
-            if shard < OWNED_SHARDS {
-                // Only this thread writes this shard, so load-and-store loses nothing.
-                counter.store(
-                    counter.load(Ordering::Relaxed).wrapping_add(1),
-                    Ordering::Relaxed,
-                );
-            } else {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-        }
     }
 }
 
@@ -259,11 +174,7 @@ impl Plan {
             index: NameIndex::new(Vec::new()),
             flags: Box::new([]),
             segments: Box::new([]),
-            killed: Box::new([]),
-            counters: Box::new([]),
-            counter_stride: 0,
-            taken: Mutex::new(Box::new([])),
-            count_evaluations: AtomicBool::new(true),
+            runtime: Runtime::new(0, 0),
         }
     }
 
@@ -308,23 +219,15 @@ impl Plan {
             counter_base += compiled.variant_names.len() as u32 + 1;
             flags.push(compiled);
         }
-        // Whole cache lines per shard (8 counters of 8 bytes).
-        let stride = (counter_base as usize).div_ceil(8) * 8;
         let index = NameIndex::new(flags.iter().map(|f| f.name.clone()).collect());
         Plan {
             id: next_id(),
             version: document.version,
             ready: true,
             index,
-            killed: flags.iter().map(|_| AtomicBool::new(false)).collect(),
-            counters: (0..stride * COUNTER_SHARDS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-            counter_stride: stride,
-            taken: Mutex::new(vec![0; stride].into_boxed_slice()),
+            runtime: Runtime::new(flags.len(), counter_base as usize),
             flags: flags.into_boxed_slice(),
             segments,
-            count_evaluations: AtomicBool::new(true),
         }
     }
 }

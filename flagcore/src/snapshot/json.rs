@@ -42,16 +42,6 @@ pub type JsonVec<'a, T> = bumpalo::collections::Vec<'a, T>;
 
 /// Where a [`Json`] tree keeps its arrays and objects; they are freed together when the
 /// arena is dropped.
-///
-/// ```
-/// let arena = flagcore::JsonArena::new();
-/// let doc = flagcore::Json::parse(br#"{"a": [1, 2], "a": true}"#, &arena)?;
-/// assert_eq!(doc.get("a"), Some(&flagcore::Json::Array(arena.vec_from([
-///     flagcore::Json::Number(flagcore::Number::Int(1)),
-///     flagcore::Json::Number(flagcore::Number::Int(2)),
-/// ]))));
-/// # Ok::<(), serde_json::Error>(())
-/// ```
 #[derive(Debug, Default)]
 pub struct JsonArena(Bump);
 
@@ -314,6 +304,21 @@ impl Serialize for Json<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrays_are_kept_in_the_arena_and_a_repeated_key_is_kept_twice() {
+        let arena = JsonArena::new();
+        let doc = Json::parse(br#"{"a": [1, 2], "a": true}"#, &arena).unwrap();
+        let expected = Json::Array(arena.vec_from([
+            Json::Number(Number::Int(1)),
+            Json::Number(Number::Int(2)),
+        ]));
+        assert_eq!(doc.get("a"), Some(&expected));
+        let Json::Object(members) = &doc else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(members.len(), 2, "validation reports the duplicate");
+    }
 
     #[test]
     fn invalid_utf8_is_a_syntax_error_with_its_position() {

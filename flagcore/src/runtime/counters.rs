@@ -1,0 +1,133 @@
+//! Evaluation counts, per flag and variant, in atomics the evaluating threads add to
+//! without a lock or an allocation.
+
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// Counter shards a thread can own outright: its owner counts with a plain load and store,
+/// no locked instruction. Threads beyond these share one more shard and count atomically.
+pub(crate) const OWNED_SHARDS: usize = 8;
+
+/// How many copies of the evaluation counters a plan keeps: the owned ones, then the shared.
+pub(crate) const COUNTER_SHARDS: usize = OWNED_SHARDS + 1;
+
+/// Which owned shards some live thread holds, one bit each.
+static SHARDS_CLAIMED: AtomicU32 = AtomicU32::new(0);
+
+/// A thread's counter shard, given back when the thread exits.
+struct ShardClaim(usize);
+
+impl ShardClaim {
+    fn claim() -> ShardClaim {
+        let mut claimed = SHARDS_CLAIMED.load(Ordering::Acquire);
+        loop {
+            let free = (!claimed).trailing_zeros() as usize;
+            if free >= OWNED_SHARDS {
+                return ShardClaim(OWNED_SHARDS);
+            }
+            // Acquire pairs with the Release of the thread that gave the shard back, so its
+            // last plain stores are seen before this thread adds to them.
+            match SHARDS_CLAIMED.compare_exchange_weak(
+                claimed,
+                claimed | 1 << free,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return ShardClaim(free),
+                Err(now) => claimed = now,
+            }
+        }
+    }
+}
+
+impl Drop for ShardClaim {
+    fn drop(&mut self) {
+        if self.0 < OWNED_SHARDS {
+            SHARDS_CLAIMED.fetch_and(!(1 << self.0), Ordering::Release);
+        }
+    }
+}
+
+/// The counter shard of the calling thread: an owned one while any is free.
+#[inline]
+fn counter_shard() -> usize {
+    thread_local! {
+        static SHARD: ShardClaim = ShardClaim::claim();
+    }
+    // A thread that is exiting has given its shard back: it counts in the shared one.
+    SHARD.try_with(|s| s.0).unwrap_or(OWNED_SHARDS)
+}
+
+/// The evaluation counts of one plan: one slot per flag and variant (and one per flag for
+/// the caller's default), in [`COUNTER_SHARDS`] copies `stride` apart, so threads counting
+/// the same flag do not fight over one cache line.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    cells: Box<[AtomicU64]>,
+    stride: usize,
+    /// Per slot, the sum over shards already handed out by [`Counters::drain`]. Owned
+    /// shards cannot be reset under their owner's plain stores, so cells only grow and
+    /// draining subtracts this.
+    taken: Mutex<Box<[u64]>>,
+    enabled: AtomicBool,
+}
+
+impl Counters {
+    pub(crate) fn new(slots: usize) -> Counters {
+        // Whole cache lines per shard (8 counters of 8 bytes).
+        let stride = slots.div_ceil(8) * 8;
+        Counters {
+            cells: (0..stride * COUNTER_SHARDS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            stride,
+            taken: Mutex::new(vec![0; stride].into_boxed_slice()),
+            enabled: AtomicBool::new(true),
+        }
+    }
+
+    /// Counts one evaluation in `slot`.
+    #[inline]
+    pub(crate) fn count(&self, slot: u32) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        let shard = counter_shard();
+        if let Some(counter) = self.cells.get(shard * self.stride + slot as usize) {
+            if shard < OWNED_SHARDS {
+                // Only this thread writes this shard, so load-and-store loses nothing.
+                counter.store(
+                    counter.load(Ordering::Relaxed).wrapping_add(1),
+                    Ordering::Relaxed,
+                );
+            } else {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Turns counting on or off.
+    pub(crate) fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// The counts of `slots` since they were last drained.
+    pub(crate) fn drain(&self, slots: RangeInclusive<usize>) -> Vec<u64> {
+        let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        slots
+            .map(|at| {
+                let total = (0..COUNTER_SHARDS)
+                    .filter_map(|shard| self.cells.get(shard * self.stride + at))
+                    .map(|cell| cell.load(Ordering::Relaxed))
+                    .fold(0u64, u64::wrapping_add);
+                let Some(before) = taken.get_mut(at) else {
+                    return 0;
+                };
+                let new = total.wrapping_sub(*before);
+                *before = total;
+                new
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,46 @@
+//! Runtime state: what changes while a compiled plan serves, beside its immutable rules.
+//! Runtime kills and evaluation counts are per plan ([`Runtime`]); guardrail evidence
+//! outlives plans ([`evidence`]). Everything here is written with atomics, so evaluating
+//! threads never lock or allocate.
+
+pub(crate) mod counters;
+pub(crate) mod evidence;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use counters::Counters;
+
+/// The runtime state of one plan.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    /// One per flag, set by the store before and after publication.
+    killed: Box<[AtomicBool]>,
+    pub(crate) counters: Counters,
+}
+
+impl Runtime {
+    /// State for `flags` flags and `counter_slots` evaluation counters, nothing killed.
+    pub(crate) fn new(flags: usize, counter_slots: usize) -> Runtime {
+        Runtime {
+            killed: (0..flags).map(|_| AtomicBool::new(false)).collect(),
+            counters: Counters::new(counter_slots),
+        }
+    }
+
+    /// Whether flag `flag` is killed at runtime.
+    #[inline]
+    pub(crate) fn is_killed(&self, flag: u32) -> bool {
+        // Acquire pairs with the Release in `set_killed`, so a kill is seen by the next
+        // evaluation on every thread.
+        self.killed
+            .get(flag as usize)
+            .is_some_and(|k| k.load(Ordering::Acquire))
+    }
+
+    /// Kills or revives flag `flag`.
+    pub(crate) fn set_killed(&self, flag: u32, killed: bool) {
+        if let Some(k) = self.killed.get(flag as usize) {
+            k.store(killed, Ordering::Release);
+        }
+    }
+}
