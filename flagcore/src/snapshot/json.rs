@@ -309,10 +309,9 @@ mod tests {
     fn arrays_are_kept_in_the_arena_and_a_repeated_key_is_kept_twice() {
         let arena = JsonArena::new();
         let doc = Json::parse(br#"{"a": [1, 2], "a": true}"#, &arena).unwrap();
-        let expected = Json::Array(arena.vec_from([
-            Json::Number(Number::Int(1)),
-            Json::Number(Number::Int(2)),
-        ]));
+        let expected = Json::Array(
+            arena.vec_from([Json::Number(Number::Int(1)), Json::Number(Number::Int(2))]),
+        );
         assert_eq!(doc.get("a"), Some(&expected));
         let Json::Object(members) = &doc else {
             panic!("{doc:?}")
