@@ -44,6 +44,10 @@ use crate::validate::validate_document;
 /// # Ok::<(), flagcore::Error>(())
 /// ```
 pub struct Store {
+    /// Unique in the process, so that what other modules keep about a store (the status
+    /// of the sources feeding it) can name it.
+    #[cfg(feature = "cache")]
+    id: u64,
     limits: Limits,
     current: ArcSwap<Plan>,
     /// The id of the plan in `current`, set after each swap, so a thread can tell whether
@@ -84,10 +88,6 @@ struct WriterState {
     /// Guardrail trips since the store was created.
     guardrail_trips: u64,
     next_listener: u64,
-    /// The status keepers of the sources feeding this store, for [`Store::status`]; a
-    /// source that is dropped drops out.
-    #[cfg(feature = "cache")]
-    sources: Vec<std::sync::Weak<crate::source::Reporter>>,
 }
 
 impl Default for Store {
@@ -114,7 +114,11 @@ impl Store {
     /// An empty store that refuses snapshots beyond `limits`.
     pub fn with_limits(limits: Limits) -> Store {
         let plan = Plan::not_ready();
+        #[cfg(feature = "cache")]
+        static NEXT_STORE: AtomicU64 = AtomicU64::new(1);
         Store {
+            #[cfg(feature = "cache")]
+            id: NEXT_STORE.fetch_add(1, Ordering::Relaxed),
             limits,
             current_id: AtomicU64::new(plan.id),
             current: ArcSwap::from_pointee(plan),
@@ -540,33 +544,18 @@ impl Store {
         state.subscribers.len() != before
     }
 
+    /// The store's process-wide unique id.
+    #[cfg(feature = "cache")]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Callers hold the writer lock, so no update can publish a plan in between.
     fn set_killed(&self, flag: &str, killed: bool) {
         let plan = self.current.load();
         if let Some(i) = plan.index.get(flag) {
             plan.runtime.set_killed(i, killed);
         }
-    }
-
-    /// The state of every source feeding this store (file, HTTP, kills file), in the
-    /// order they started: last success, last error, version, consecutive failures.
-    #[cfg(feature = "cache")]
-    pub fn status(&self) -> Vec<crate::source::Status> {
-        let mut state = self.lock();
-        state.sources.retain(|s| s.strong_count() > 0);
-        state
-            .sources
-            .iter()
-            .filter_map(std::sync::Weak::upgrade)
-            .map(|reporter| reporter.status())
-            .collect()
-    }
-
-    #[cfg(feature = "cache")]
-    pub(crate) fn register_source(&self, reporter: &Arc<crate::source::Reporter>) {
-        let mut state = self.lock();
-        state.sources.retain(|s| s.strong_count() > 0);
-        state.sources.push(Arc::downgrade(reporter));
     }
 
     /// Turns evaluation counting on (the default) or off.

@@ -311,17 +311,17 @@ fn the_store_reports_the_status_of_every_live_source() {
     std::fs::write(&path, snapshot(1, true, 10)).unwrap();
     std::fs::write(&kills, "[]").unwrap();
     let store = Arc::new(Store::new());
-    assert!(store.status().is_empty());
+    assert!(flagcore::source::statuses(&store).is_empty());
     let file = FileSource::start(Arc::clone(&store), &path, FileOptions::new()).unwrap();
     let killer = KillsFileSource::start(Arc::clone(&store), &kills, FileOptions::new()).unwrap();
-    let statuses = store.status();
+    let statuses = flagcore::source::statuses(&store);
     assert_eq!(statuses.len(), 2);
     assert_eq!(statuses[0], file.status());
     assert_eq!(statuses[0].version, Some(1));
     assert_eq!(statuses[1], killer.status());
     drop(file);
     assert_eq!(
-        store.status(),
+        flagcore::source::statuses(&store),
         vec![killer.status()],
         "a dropped source drops out"
     );

@@ -174,7 +174,7 @@ impl FileSource {
             path.display().to_string(),
             options.status_callback(),
         ));
-        store.register_source(&reporter);
+        super::status::register(&store, &reporter);
         let loader = SnapshotLoader {
             store,
             cache: options.cache.clone(),

@@ -192,7 +192,7 @@ impl HttpSource {
     ) -> io::Result<HttpSource> {
         let url = url.into();
         let reporter = Arc::new(Reporter::new(redact(&url), options.on_status.clone()));
-        store.register_source(&reporter);
+        super::status::register(&store, &reporter);
         let loader = SnapshotLoader {
             store,
             cache: options.cache.clone(),

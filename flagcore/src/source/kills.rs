@@ -77,7 +77,7 @@ impl KillsFileSource {
             path.display().to_string(),
             options.status_callback(),
         ));
-        store.register_source(&reporter);
+        super::status::register(&store, &reporter);
         let mut reader = KillsFile {
             tag: format!(" [kills file {}]", path.display()),
             path: path.clone(),

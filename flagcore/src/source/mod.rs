@@ -88,9 +88,8 @@ pub use file::{FileOptions, FileSource, WatchMode};
 pub use http::{HttpOptions, HttpSource};
 #[cfg(feature = "file")]
 pub use kills::KillsFileSource;
-pub(crate) use status::Reporter;
 pub use status::{
-    statuses_to_prometheus, Outcome, SourceError, SourceErrorKind, Status, StatusCallback,
+    statuses, statuses_to_prometheus, Outcome, SourceError, SourceErrorKind, Status, StatusCallback,
 };
 
 #[cfg(any(feature = "file", feature = "http"))]

@@ -5,8 +5,10 @@
 #![cfg_attr(not(any(feature = "file", feature = "http")), allow(dead_code))]
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::store::Store;
 
 /// A function told the source's [`Status`] after each attempt that changed something
 /// (a load, a skip, a failure, a recovery). It runs on the source's thread: keep it quick.
@@ -308,6 +310,34 @@ impl Reporter {
 
 fn version_text(version: Option<u64>) -> String {
     version.map_or_else(String::new, |v| format!(" version {v}"))
+}
+
+/// The sources that feed each store, by store id; a source that is dropped drops out.
+static FEEDING: Mutex<Vec<(u64, Weak<Reporter>)>> = Mutex::new(Vec::new());
+
+/// Records that the source reporting to `reporter` feeds `store`, for [`statuses`].
+pub(crate) fn register(store: &Store, reporter: &Arc<Reporter>) {
+    let mut feeding = FEEDING.lock().unwrap_or_else(PoisonError::into_inner);
+    feeding.retain(|(_, r)| r.strong_count() > 0);
+    feeding.push((store.id(), Arc::downgrade(reporter)));
+}
+
+/// The state of every live source feeding `store` (file, HTTP, kills file), in the order
+/// they started: last success, last error, version, consecutive failures.
+///
+/// ```
+/// let store = flagcore::Store::new();
+/// assert!(flagcore::source::statuses(&store).is_empty());
+/// ```
+pub fn statuses(store: &Store) -> Vec<Status> {
+    let mut feeding = FEEDING.lock().unwrap_or_else(PoisonError::into_inner);
+    feeding.retain(|(_, r)| r.strong_count() > 0);
+    feeding
+        .iter()
+        .filter(|(id, _)| *id == store.id())
+        .filter_map(|(_, r)| r.upgrade())
+        .map(|reporter| reporter.status())
+        .collect()
 }
 
 /// Renders the statuses of some sources in the Prometheus text exposition format:
