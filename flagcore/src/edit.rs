@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::document::json::{Json, JsonArena, Number};
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind};
-use crate::snapshot::json::{Json, JsonArena, Number};
 
 /// A document after an edit, with its version before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::document::Bound;
 use crate::plan::guardrail::GuardrailPlan;
 use crate::plan::{FlagPlan, Plan};
 use crate::runtime::evidence::Counts;
-use crate::snapshot::Bound;
 
 /// One guardrail's state, as [`Store::guardrails`](crate::Store::guardrails) lists it.
 #[derive(Debug, Clone, PartialEq)]

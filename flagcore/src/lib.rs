@@ -60,6 +60,7 @@
 #![deny(missing_docs)]
 
 mod change;
+mod document;
 pub mod edit;
 mod error;
 mod eval;
@@ -71,13 +72,13 @@ mod metrics;
 mod plan;
 mod primitives;
 mod runtime;
-mod snapshot;
 #[cfg(feature = "cache")]
 pub mod source;
 mod store;
 mod validate;
 
 pub use change::{Change, SubscriptionId};
+pub use document::{MetadataValue, ValueKind};
 pub use error::{Error, InvalidSnapshot, ValidationError, ValidationErrorKind};
 pub use eval::bucket::{bucket, BUCKETS};
 pub use eval::context::{EvaluationContext, Value};
@@ -92,7 +93,6 @@ pub use limits::Limits;
 pub use metrics::{FlagCounts, Metrics};
 pub use plan::Plan;
 pub use runtime::evidence::{Counts, Observation};
-pub use snapshot::{MetadataValue, ValueKind};
 pub use store::Store;
 
 /// Parses an RFC 3339 timestamp (`2026-12-02T06:00:00Z`, fractional seconds allowed, an

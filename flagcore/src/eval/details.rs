@@ -103,7 +103,7 @@ pub struct Details<'s, T> {
 
 /// The untyped result of evaluating one flag; getters turn it into [`Details`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Outcome {
+pub(crate) struct Decision {
     pub variant: Option<u32>,
     pub reason: Reason,
     pub error_code: Option<ErrorCode>,
@@ -115,9 +115,9 @@ pub(crate) struct Outcome {
     pub step: Option<u32>,
 }
 
-impl Outcome {
-    pub(crate) fn error(code: ErrorCode) -> Outcome {
-        Outcome {
+impl Decision {
+    pub(crate) fn error(code: ErrorCode) -> Decision {
+        Decision {
             variant: None,
             reason: Reason::Error,
             error_code: Some(code),
@@ -128,8 +128,8 @@ impl Outcome {
         }
     }
 
-    pub(crate) fn served(variant: u32, reason: Reason) -> Outcome {
-        Outcome {
+    pub(crate) fn served(variant: u32, reason: Reason) -> Decision {
+        Decision {
             variant: Some(variant),
             reason,
             error_code: None,

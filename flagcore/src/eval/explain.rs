@@ -239,7 +239,7 @@ impl Plan {
 }
 
 impl super::getters::Extract<'_> for AnyValue {
-    fn accepts(_: crate::snapshot::ValueKind) -> bool {
+    fn accepts(_: crate::document::ValueKind) -> bool {
         true
     }
     fn extract(_: &Values, _: usize) -> Option<AnyValue> {

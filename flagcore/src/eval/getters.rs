@@ -6,11 +6,11 @@ use std::sync::Arc;
 use arc_swap::Guard;
 
 use super::context::EvaluationContext;
-use super::details::{Details, ErrorCode, Outcome, Reason};
+use super::details::{Decision, Details, ErrorCode, Reason};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
+use crate::document::{MetadataValue, ValueKind};
 use crate::plan::{FlagPlan, Plan, Values};
-use crate::snapshot::{MetadataValue, ValueKind};
 
 /// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).
 ///
@@ -262,18 +262,18 @@ fn resolve<'s, R: Trace>(
     ctx: &EvaluationContext<'_>,
     accepts: fn(ValueKind) -> bool,
     trace: &mut R,
-) -> (Option<&'s FlagPlan>, Outcome) {
+) -> (Option<&'s FlagPlan>, Decision) {
     if !plan.ready {
-        return (None, Outcome::error(ErrorCode::ProviderNotReady));
+        return (None, Decision::error(ErrorCode::ProviderNotReady));
     }
     let Some(index) = index else {
-        return (None, Outcome::error(ErrorCode::FlagNotFound));
+        return (None, Decision::error(ErrorCode::FlagNotFound));
     };
     let flag = &plan.flags[index as usize];
     let outcome = if !accepts(flag.kind) {
-        Outcome::error(ErrorCode::TypeMismatch)
+        Decision::error(ErrorCode::TypeMismatch)
     } else if let (Some(variant), false) = (flag.constant, plan.runtime.is_killed(index)) {
-        Outcome::served(variant, Reason::Static)
+        Decision::served(variant, Reason::Static)
     } else {
         plan.evaluate(index, ctx, trace)
     };

@@ -12,7 +12,7 @@ pub(crate) mod handle;
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use bucket::bucket_of;
 use context::{EvaluationContext, Value};
-use details::{Outcome, Reason};
+use details::{Decision, Reason};
 
 pub(crate) use details::ErrorCode;
 
@@ -61,7 +61,7 @@ impl Plan {
         index: u32,
         ctx: &EvaluationContext<'_>,
         trace: &mut T,
-    ) -> Outcome {
+    ) -> Decision {
         Evaluator {
             plan: self,
             ctx,
@@ -87,13 +87,13 @@ struct Evaluator<'e, 'c, T> {
 }
 
 impl<T: Trace> Evaluator<'_, '_, T> {
-    fn flag(&mut self, index: u32) -> Outcome {
+    fn flag(&mut self, index: u32) -> Decision {
         let plan = self.plan;
         let flag = &plan.flags[index as usize];
         let killed = plan.runtime.is_killed(index);
         if !flag.enabled || killed {
             self.trace.disabled(index, killed);
-            return Outcome::served(flag.off_variant, Reason::Disabled);
+            return Decision::served(flag.off_variant, Reason::Disabled);
         }
         for &(prerequisite, required) in flag.prerequisites.iter() {
             self.trace.enter_prerequisite(prerequisite);
@@ -102,13 +102,13 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             let passed = served == Some(required);
             self.trace.prerequisite(index, prerequisite, served, passed);
             if !passed {
-                return Outcome::served(flag.off_variant, Reason::PrerequisiteFailed);
+                return Decision::served(flag.off_variant, Reason::PrerequisiteFailed);
             }
         }
         if let Some(key) = self.ctx.key() {
             if let Some(&(variant, target)) = flag.targets.get(key) {
                 self.trace.target(index, target);
-                let mut outcome = Outcome::served(variant, Reason::TargetingMatch);
+                let mut outcome = Decision::served(variant, Reason::TargetingMatch);
                 outcome.target = Some(target);
                 return outcome;
             }
@@ -119,7 +119,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                 continue;
             }
             let mut outcome = match &rule.serve {
-                ServePlan::Variant(v) => Outcome::served(*v, Reason::TargetingMatch),
+                ServePlan::Variant(v) => Decision::served(*v, Reason::TargetingMatch),
                 ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
                     Some(b) => self.rollout(index, Some(i), ends, schedule, b),
                     None => {
@@ -132,7 +132,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             return outcome;
         }
         match &flag.fallthrough {
-            ServePlan::Variant(v) => Outcome::served(
+            ServePlan::Variant(v) => Decision::served(
                 *v,
                 if flag.is_static {
                     Reason::Static
@@ -142,7 +142,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             ),
             ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
                 Some(b) => self.rollout(index, None, ends, schedule, b),
-                None => Outcome::error(ErrorCode::TargetingKeyMissing),
+                None => Decision::error(ErrorCode::TargetingKeyMissing),
             },
         }
     }
@@ -157,7 +157,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         ends: &[(u32, u32)],
         schedule: &[StepPlan],
         bucket: u32,
-    ) -> Outcome {
+    ) -> Decision {
         let (ends, step) = if schedule.is_empty() {
             (ends, None)
         } else {
@@ -168,7 +168,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             .iter()
             .find(|(end, _)| bucket < *end)
             .map_or(0, |(_, v)| *v);
-        let mut outcome = Outcome::served(variant, Reason::Split);
+        let mut outcome = Decision::served(variant, Reason::Split);
         outcome.bucket = Some(bucket);
         outcome.step = step;
         outcome

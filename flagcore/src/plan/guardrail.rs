@@ -4,8 +4,8 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use crate::document::Bound;
 use crate::runtime::evidence::{sequential_test, Counts, Evidence, Observation, Verdict};
-use crate::snapshot::Bound;
 
 impl Bound {
     /// Whether `observation` counts as a bad event under this bound, or `None` when it

@@ -8,9 +8,9 @@ pub(crate) mod op;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::document::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use crate::primitives::hashing::seed;
 use crate::runtime::Runtime;
-use crate::snapshot::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use guardrail::GuardrailPlan;
 use hash::{NameIndex, StrMap};
 use op::Test;

@@ -5,10 +5,10 @@ use std::cmp::Ordering;
 use regex::Regex;
 
 use super::hash::StrMap;
+use crate::document::{Operands, Operator, Scalar};
 use crate::primitives::semver::{OwnedVersion, Version};
 use crate::primitives::time::{millis_to_nanos, parse_rfc3339};
 use crate::primitives::value::Value;
-use crate::snapshot::{Operands, Operator, Scalar};
 
 /// A compiled clause test.
 #[derive(Debug)]

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use super::{Path, Validator};
+use crate::document::json::{Json, Number};
+use crate::document::{Flag, MetadataValue, Rule, ValueKind};
 use crate::error::ValidationErrorKind as Kind;
-use crate::snapshot::json::{Json, Number};
-use crate::snapshot::{Flag, MetadataValue, Rule, ValueKind};
 
 impl<'d> Validator<'d> {
     pub(super) fn flag(

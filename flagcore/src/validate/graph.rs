@@ -1,8 +1,8 @@
 //! Reference graphs: segments that use segments, flags that require flags. Both must be
 //! acyclic and shallow, because evaluation follows them recursively.
 
+use crate::document::{Condition, Flag, Segment};
 use crate::error::{ValidationError, ValidationErrorKind as Kind};
-use crate::snapshot::{Condition, Flag, Segment};
 
 pub(super) fn check_segments(
     segments: &[(String, Segment)],

@@ -1,9 +1,9 @@
 //! A flag's `guardrails`: ids, watched variants and one bound each.
 
 use super::{Fields, Path, Validator};
+use crate::document::json::Json;
+use crate::document::{Bound, Guardrail};
 use crate::error::ValidationErrorKind as Kind;
-use crate::snapshot::json::Json;
-use crate::snapshot::{Bound, Guardrail};
 
 impl<'d> Validator<'d> {
     /// A flag's `guardrails`: each with a unique id, watched variants and one bound.

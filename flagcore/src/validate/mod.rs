@@ -12,10 +12,10 @@ mod rollout;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::document::json::{Json, JsonArena, Number};
+use crate::document::{Condition, Document, Flag, Segment};
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
 use crate::limits::Limits;
-use crate::snapshot::json::{Json, JsonArena, Number};
-use crate::snapshot::{Condition, Document, Flag, Segment};
 
 /// Rollout weights and bucket bounds are counted in units of 0.001 %.
 pub(crate) const UNITS_PER_PERCENT: u32 = 1000;

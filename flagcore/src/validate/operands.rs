@@ -3,11 +3,11 @@
 use regex::RegexBuilder;
 
 use super::{Path, Validator};
+use crate::document::json::{Json, Number};
+use crate::document::{Condition, Operands, Operator, Scalar};
 use crate::error::ValidationErrorKind as Kind;
 use crate::primitives::semver::Version;
 use crate::primitives::time::parse_rfc3339;
-use crate::snapshot::json::{Json, Number};
-use crate::snapshot::{Condition, Operands, Operator, Scalar};
 
 impl<'d> Validator<'d> {
     pub(super) fn clause(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Condition> {

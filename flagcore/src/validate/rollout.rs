@@ -2,9 +2,9 @@
 //! units of 0.001 %.
 
 use super::{Path, Validator, TOTAL_UNITS, UNITS_PER_PERCENT};
+use crate::document::json::Json;
+use crate::document::{Serve, Split, Step};
 use crate::error::ValidationErrorKind as Kind;
-use crate::snapshot::json::Json;
-use crate::snapshot::{Serve, Split, Step};
 
 impl<'d> Validator<'d> {
     /// A percentage with at most 3 decimals, in units of 0.001 %.
