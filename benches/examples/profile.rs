@@ -8,13 +8,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let flag = args.next().unwrap_or_else(|| "three-rules".to_owned());
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let (snapshot, attributes) = match flag.strip_prefix("peers:") {
+    let (snapshot, key, attributes) = match flag.strip_prefix("peers:") {
         Some(_) => (
             flagcore_benches::PEERS_SNAPSHOT.to_owned(),
+            flagcore_benches::PEERS_KEY,
             &flagcore_benches::PEERS_ATTRIBUTES[..],
         ),
         None => (
             flagcore_benches::shapes_snapshot(),
+            "user-17",
             &flagcore_benches::ATTRIBUTES[..],
         ),
     };
@@ -26,7 +28,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let ctx = EvaluationContext::new("user-17").with_attributes(attributes);
+    let ctx = EvaluationContext::new(key).with_attributes(attributes);
     let mut on = 0u64;
     for _ in 0..n {
         on += u64::from(store.bool(std::hint::black_box(&flag), &ctx, false));

@@ -35,6 +35,13 @@ pub const PEERS_SNAPSHOT: &str = r#"{"version": 1,
                  "serve": {"rollout": {"split": [{"variant": "on", "weight": 5}, {"variant": "off", "weight": 95}]}}}],
       "fallthrough": {"variant": "off"}}}}"#;
 
+/// The targeting key of the peers bench's context. The engines bucket with different
+/// hashes (flagcore xxh3, Unleash murmur3, LaunchDarkly SHA-1), so one key lands in a
+/// rollout's `on` share in one engine and not in another; this key is in the `on` share of
+/// both rollouts in all three, so every engine answers `true` to every case by the same
+/// path (the rule matches, the rollout serves `on`). `tests/peers.rs` checks it.
+pub const PEERS_KEY: &str = "user-69190";
+
 /// The attributes of the peers bench's context (every engine gets the same).
 pub const PEERS_ATTRIBUTES: [(&str, Value<'static>); 3] = [
     ("country", Value::String("DE")),
