@@ -4,8 +4,9 @@
 // A test fails loudly on the first surprise; that is what unwrap is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use flagcore::{bucket, EvaluationContext, Reason, Store, Value};
+use flagcore::{bucket, Error, EvaluationContext, Reason, Store, ValidationErrorKind, Value};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 fn rollout_snapshot(version: u64, salt: &str, on_units: u32) -> String {
     let on = f64::from(on_units) / 1000.0;
@@ -85,11 +86,125 @@ proptest! {
         let _ = flagcore::validate(doc.as_bytes());
     }
 
-    /// Random bytes are refused as a syntax error, never a panic.
+    /// Random bytes are refused, as a syntax error when they are not JSON, and the store
+    /// they are offered to keeps serving what it served.
     #[test]
-    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
-        let _ = flagcore::validate(&bytes);
+    fn arbitrary_bytes_are_refused_and_change_nothing(
+        bytes in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let accepted = offer(&bytes)?;
+        prop_assert!(accepted.is_none(), "random bytes were served as version {accepted:?}");
     }
+
+    /// A snapshot with a byte changed, inserted or removed, or cut short, is either refused
+    /// and changes nothing, or still valid and served whole: a damaged byte in a name or a
+    /// salt can leave a valid document.
+    #[test]
+    fn damaged_snapshots_are_refused_or_served_whole(
+        damage in damaged_snapshot(),
+    ) {
+        offer(&damage)?;
+    }
+}
+
+/// The snapshot a store serves before it is offered other bytes.
+const SERVING_VERSION: u64 = 5;
+
+/// What a store answers, as text: value, variant, reason, rule and bucket, for a few keys.
+fn answers(store: &Store) -> Vec<String> {
+    let view = store.snapshot();
+    ["", "alice", "bob", "user-17", "\u{e9}"]
+        .iter()
+        .flat_map(|key| {
+            let ctx = EvaluationContext::new(key);
+            [
+                format!("{:?}", view.bool_details("canary", &ctx, false)),
+                format!("{:?}", view.string_details("twin", &ctx, "none")),
+            ]
+        })
+        .collect()
+}
+
+/// Offers `bytes` to a store serving [`SERVING_VERSION`] and checks that it is refused,
+/// with the store unchanged, or accepted and served whole. `validate` must give the
+/// same verdict as the store, and bytes that are not JSON must be refused as a syntax
+/// error. The version served when accepted.
+fn offer(bytes: &[u8]) -> Result<Option<u64>, TestCaseError> {
+    let store =
+        Store::from_bytes(rollout_snapshot(SERVING_VERSION, "s", 30_000).as_bytes()).unwrap();
+    let before = answers(&store);
+    let verdict = flagcore::validate(bytes);
+    let unchanged = |store: &Store| -> Result<(), TestCaseError> {
+        prop_assert_eq!(store.version(), Some(SERVING_VERSION));
+        prop_assert_eq!(answers(store), before.clone());
+        Ok(())
+    };
+    match store.update(bytes) {
+        Err(Error::Invalid(invalid)) => {
+            unchanged(&store)?;
+            prop_assert_eq!(verdict, Err(invalid.clone()));
+            prop_assert!(!invalid.errors().is_empty());
+            let syntax = invalid
+                .errors()
+                .iter()
+                .any(|e| e.kind() == ValidationErrorKind::Syntax);
+            prop_assert_eq!(
+                syntax,
+                !is_json(bytes),
+                "syntax errors exactly when the bytes are not JSON: {}",
+                invalid
+            );
+            Ok(None)
+        }
+        Err(Error::Stale { offered, current }) => {
+            unchanged(&store)?;
+            prop_assert_eq!(verdict, Ok(offered));
+            prop_assert_eq!(current, SERVING_VERSION);
+            prop_assert!(offered <= SERVING_VERSION);
+            Ok(None)
+        }
+        Ok(version) => {
+            prop_assert_eq!(verdict, Ok(version));
+            prop_assert!(version > SERVING_VERSION);
+            prop_assert_eq!(store.version(), Some(version));
+            // Served whole: the same answers as a store that loaded only these bytes.
+            prop_assert_eq!(answers(&store), answers(&Store::from_bytes(bytes).unwrap()));
+            Ok(Some(version))
+        }
+        Err(other) => Err(TestCaseError::fail(format!("unexpected error: {other}"))),
+    }
+}
+
+/// Whether `bytes` are one JSON document (after the byte-order mark the loader ignores),
+/// by serde_json, not by flagcore's reader.
+fn is_json(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    serde_json::from_slice::<serde_json::Value>(text).is_ok()
+}
+
+/// A valid snapshot, newer than [`SERVING_VERSION`] or not, with one byte changed, one
+/// inserted, one removed, or the end cut off.
+fn damaged_snapshot() -> impl Strategy<Value = Vec<u8>> {
+    (
+        3u64..9,
+        0u32..=100_000,
+        any::<prop::sample::Index>(),
+        any::<u8>(),
+        0..4u8,
+    )
+        .prop_map(|(version, units, at, byte, how)| {
+            let mut doc = rollout_snapshot(version, "salt", units).into_bytes();
+            let i = at.index(doc.len());
+            match how {
+                0 => doc[i] = byte,
+                1 => doc.insert(i, byte),
+                2 => {
+                    doc.remove(i);
+                }
+                _ => doc.truncate(i),
+            }
+            doc
+        })
 }
 
 /// JSON documents shaped like snapshots, with wrong types and names mixed in.
