@@ -3,6 +3,7 @@ package flagcore_test
 import (
 	"os"
 	"testing"
+	"time"
 
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
 )
@@ -97,5 +98,23 @@ func BenchmarkNewContext(b *testing.B) {
 			flagcore.String("country", "c999"),
 		)
 		ctx.Close()
+	}
+}
+
+// BenchmarkObserve: one healthy observation (both sides past the test's minimum, so the
+// sequential test runs), through cgo; it must not allocate.
+func BenchmarkObserve(b *testing.B) {
+	store, err := flagcore.NewStoreFromBytes([]byte(guardedSnapshot))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	for i := 0; i < 200; i++ {
+		_ = store.Observe("checkout", "off", false, flagcore.NoLatency)
+		_ = store.Observe("checkout", "on", false, flagcore.NoLatency)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = store.Observe("checkout", "on", false, 12*time.Millisecond)
 	}
 }

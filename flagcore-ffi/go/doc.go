@@ -29,6 +29,18 @@
 // kills ([Store.Kill]) switch a flag to its off variant everywhere until revived, across
 // updates. [Store.TakeMetrics] reads and resets evaluation counts.
 //
+// Guardrails of a flag kill it on their own when a variant does measurably worse than its
+// bound allows: the application reports each request's outcome with [Store.Observe]
+// (as cheap as an evaluation), [Store.Guardrails] shows each guardrail's evidence, and
+// [Store.OnGuardrailTrip] hears of each trip (to tell the rest of a fleet, say):
+//
+//	d, _ := store.StringDetails("checkout-flow", "classic", ctx) // d.Variant: what was served
+//	err := handle(req, d.Value)
+//	store.Observe("checkout-flow", d.Variant, err != nil, time.Since(start))
+//
+// An observation of variant "" (the caller's default was served), like one of an unknown
+// flag or variant, adds no evidence and is counted by [Store.ObservationsIgnored].
+//
 // In production a [Source] can keep the store fed: [NewFileSource] reloads a snapshot file
 // when it changes, [NewHTTPSource] polls a URL with ETag/If-None-Match, timeouts and
 // backoff. A failing source leaves the last good snapshot serving; [Source.Status] says

@@ -3,6 +3,7 @@ package flagcore_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
 )
@@ -104,4 +105,32 @@ func ExampleStore_TakeMetrics() {
 	fmt.Println(metrics["new-checkout"].Variants["off"], metrics["new-checkout"].Total())
 	// Output:
 	// 3 3
+}
+
+func ExampleStore_Observe() {
+	store, err := flagcore.NewStoreFromBytes([]byte(`{"version": 1, "flags": {"checkout": {
+	  "variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+	  "fallthrough": {"variant": "on"},
+	  "guardrails": [{"id": "budget", "watch": ["on"], "max_error_rate": 0.05}]}}}`))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	_ = store.OnGuardrailTrip(func(k flagcore.Kill) {
+		fmt.Println("tripped:", k.Reason) // tell the fleet, say
+	})
+
+	// After serving a variant, report how the request went.
+	for i := 0; i < 100; i++ {
+		_ = store.Observe("checkout", "on", i%2 == 0, 12*time.Millisecond)
+	}
+	fmt.Println(store.Bool("checkout", true, nil))
+	guardrails, _ := store.Guardrails()
+	for _, g := range guardrails {
+		fmt.Println(g.ID, g.Tripped, g.Watched[0].Observations, g.Watched[0].Events)
+	}
+	// Output:
+	// tripped: guardrail budget: 50.0% errors, 100 observations (max_error_rate 0.05)
+	// false
+	// budget true 100 50
 }

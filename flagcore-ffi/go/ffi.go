@@ -34,6 +34,15 @@ package flagcore
 //
 // Strings from C (variants, rule ids, kill reasons) are copied into Go strings before the
 // C object lending them is freed.
+//
+// Callbacks. The one call that calls back into Go is fc_store_observe, when an observation
+// trips a guardrail (guardrail.go): C calls the exported flagcoreGuardrailTrip on the
+// observing goroutine. Its user_data is C memory holding a cgo.Handle (so no integer
+// becomes an unsafe.Pointer) of a weak pointer to the Store's trip state: the callback
+// may refer to the Store without keeping it reachable from the handle table. The handle
+// and its memory are freed with the fc_store, after which C can no longer call back. A
+// panic in the callback is recovered before it could unwind through the Rust frames, and
+// raised again by Observe once the C call has returned.
 
 /*
 #include <stdlib.h>
@@ -97,6 +106,18 @@ package flagcore
 #cgo nocallback fc_kills_get
 #cgo noescape fc_metrics_get
 #cgo nocallback fc_metrics_get
+// fc_store_observe may call back into Go (the guardrail trip callback): no nocallback.
+#cgo noescape fc_store_observe
+#cgo noescape fc_store_guardrail_trips
+#cgo nocallback fc_store_guardrail_trips
+#cgo noescape fc_store_observations_ignored
+#cgo nocallback fc_store_observations_ignored
+#cgo noescape fc_store_guardrails
+#cgo nocallback fc_store_guardrails
+#cgo noescape fc_guardrails_get
+#cgo nocallback fc_guardrails_get
+#cgo nocallback fc_guardrails_free
+#cgo nocallback fc_store_on_guardrail_trip
 #cgo noescape fc_last_error_message
 #cgo nocallback fc_last_error_message
 #cgo noescape fc_last_error_validation

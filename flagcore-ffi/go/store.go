@@ -21,11 +21,26 @@ import (
 type Store struct {
 	ptr     *C.fc_store
 	cleanup runtime.Cleanup
+	// trip and res serve the guardrail trip callback (guardrail.go).
+	trip *tripState
+	res  storeResources
+}
+
+// ownedByStore is what a Store's cleanup frees: nothing in it refers to the Store.
+type ownedByStore struct {
+	ptr *C.fc_store
+	res storeResources
+}
+
+func (o ownedByStore) free() {
+	C.fc_store_free(o.ptr)
+	o.res.free()
 }
 
 func newStore(ptr *C.fc_store) *Store {
-	s := &Store{ptr: ptr}
-	s.cleanup = runtime.AddCleanup(s, func(p *C.fc_store) { C.fc_store_free(p) }, ptr)
+	s := &Store{ptr: ptr, trip: &tripState{}}
+	s.res = newStoreResources(s.trip)
+	s.cleanup = runtime.AddCleanup(s, ownedByStore.free, ownedByStore{ptr, s.res})
 	return s
 }
 
@@ -73,7 +88,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.cleanup.Stop()
-	C.fc_store_free(s.ptr)
+	ownedByStore{s.ptr, s.res}.free()
 	s.ptr = nil
 	return nil
 }

@@ -311,6 +311,13 @@ typedef uint32_t fc_value_kind;
 #endif // __cplusplus
 
 /**
+ * The guardrails of the serving snapshot and their state when `fc_store_guardrails` was
+ * called (a copy: later observations do not change it), in document order of their
+ * flags. Free with `fc_guardrails_free`.
+ */
+typedef struct fc_guardrails fc_guardrails;
+
+/**
  * The runtime kills in force when `fc_store_kills` was called (a copy: later kills do
  * not change it), by flag name. Free with `fc_kills_free`.
  */
@@ -475,7 +482,8 @@ typedef struct fc_kill {
      */
     struct fc_str flag;
     /**
-     * Why, as the operator said.
+     * Why, as the operator said; a guardrail's kill says `guardrail <id>: ` and its
+     * evidence.
      */
     struct fc_str reason;
     /**
@@ -483,6 +491,70 @@ typedef struct fc_kill {
      */
     int64_t at_unix_nanos;
 } fc_kill;
+
+/**
+ * Called with the kill each time a guardrail trips (to tell the rest of a fleet, say):
+ * `user_data` as given to `fc_store_on_guardrail_trip`, and the kill, lent for the call.
+ */
+typedef void (*fc_guardrail_trip_callback)(void *user_data, const struct fc_kill *kill);
+
+/**
+ * One variant a guardrail compares and its evidence, lent by an `fc_guardrails` list.
+ */
+typedef struct fc_variant_counts {
+    /**
+     * The variant; NULL in an `fc_guardrail` without a baseline.
+     */
+    struct fc_str variant;
+    /**
+     * Observations reported since the evidence started (or was reset by a revive).
+     */
+    uint64_t observations;
+    /**
+     * Of them, errors (for a latency bound: requests slower than it).
+     */
+    uint64_t events;
+} fc_variant_counts;
+
+/**
+ * One guardrail's state, lent by an `fc_guardrails` list until it is freed.
+ */
+typedef struct fc_guardrail {
+    /**
+     * The flag it guards.
+     */
+    struct fc_str flag;
+    /**
+     * Its `id`.
+     */
+    struct fc_str id;
+    /**
+     * What it bounds, for people: `max_increase 0.01 over off`, `max_error_rate 0.05` or
+     * `p99 at most 250 ms`.
+     */
+    struct fc_str bound;
+    /**
+     * Each watched variant and its evidence, `watched_len` of them, in `watch` order.
+     */
+    const struct fc_variant_counts *watched;
+    /**
+     * The number of entries at `watched`.
+     */
+    size_t watched_len;
+    /**
+     * The baseline variant and its evidence; `baseline.variant` is NULL (and the counts
+     * 0) for a bound without a baseline.
+     */
+    struct fc_variant_counts baseline;
+    /**
+     * The sequential test's likelihood ratio that the bound is exceeded; it trips at 100.
+     */
+    double likelihood_ratio;
+    /**
+     * Whether it has tripped (and killed its flag) since the flag was last revived.
+     */
+    bool tripped;
+} fc_guardrail;
 
 /**
  * One row of an `fc_metrics` list, lent until the list is freed.
@@ -801,6 +873,111 @@ size_t fc_last_error_validation_len(void);
  * `out` must be NULL or valid for a write of one `fc_validation_error`.
  */
 fc_result fc_last_error_validation(size_t index, struct fc_validation_error *out);
+
+/**
+ * Reports what the application saw after serving variant `variant` of flag `flag`: a
+ * failed request (`error`), and how long it took (`latency_us` microseconds; negative
+ * when not measured). This is the evidence of the flag's guardrails; the observation
+ * that trips one kills the flag (its kill's reason starts with `guardrail`), calls the
+ * trip callback (`fc_store_on_guardrail_trip`) and returns `FC_RESULT_OK` like any other.
+ *
+ * An unknown flag or variant is not a failure: `FC_RESULT_OK`, nothing recorded, counted
+ * by `fc_store_observations_ignored`. Neither is a flag that is killed or disabled, nor
+ * a variant no guardrail compares: they gather no evidence. Fails only on a NULL store
+ * (`FC_RESULT_NULL_POINTER`) or a name that is not UTF-8 (`FC_RESULT_INVALID_UTF8`).
+ * Lock-free and allocation-free, but for the one observation that trips a guardrail.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `flag` and `variant` valid for their lengths.
+ */
+fc_result fc_store_observe(const struct fc_store *store,
+                           const char *flag,
+                           size_t flag_len,
+                           const char *variant,
+                           size_t variant_len,
+                           bool error,
+                           int64_t latency_us);
+
+/**
+ * How many guardrails have tripped since the store was created, into `*out_trips`.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `out_trips` NULL or valid for a write.
+ */
+fc_result fc_store_guardrail_trips(const struct fc_store *store, uint64_t *out_trips);
+
+/**
+ * How many `fc_store_observe` calls named an unknown flag or variant, into `*out_ignored`.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `out_ignored` NULL or valid for a write.
+ */
+fc_result fc_store_observations_ignored(const struct fc_store *store, uint64_t *out_ignored);
+
+/**
+ * Calls `callback(user_data, kill)` each time a guardrail of the store trips, replacing
+ * any earlier callback; a NULL `callback` stops the calls.
+ *
+ * The callback runs on the thread whose `fc_store_observe` tripped the guardrail, inside
+ * that call, after the kill took effect (`fc_store_kills` lists it) and with no lock of
+ * the store held: it may call any function of the store but `fc_store_free`. It must
+ * be safe to call from any thread, concurrently when guardrails of several flags trip
+ * at once, must not unwind (a C++ exception), and should be quick: it delays the
+ * observation that tripped. The kill it is lent is valid for the call only.
+ *
+ * `user_data` must stay valid as long as the callback may run: until the store is freed,
+ * or until a later `fc_store_on_guardrail_trip` returned and every `fc_store_observe`
+ * running at that moment has returned too.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `callback` NULL or a function that honours the above.
+ */
+fc_result fc_store_on_guardrail_trip(const struct fc_store *store,
+                                     fc_guardrail_trip_callback callback,
+                                     void *user_data);
+
+/**
+ * Copies the state of every guardrail of the serving snapshot into a new list
+ * `*out_guardrails`; empty before the first snapshot.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `out_guardrails` NULL or valid for a write.
+ */
+fc_result fc_store_guardrails(const struct fc_store *store, struct fc_guardrails **out_guardrails);
+
+/**
+ * The number of guardrails in `guardrails`; 0 for NULL.
+ *
+ * # Safety
+ *
+ * `guardrails` NULL or live.
+ */
+size_t fc_guardrails_len(const struct fc_guardrails *guardrails);
+
+/**
+ * Lends guardrail `index` into `*out`; `FC_RESULT_OUT_OF_RANGE` past the last one.
+ *
+ * # Safety
+ *
+ * `guardrails` NULL or live; `out` NULL or valid for a write.
+ */
+fc_result fc_guardrails_get(const struct fc_guardrails *guardrails,
+                            size_t index,
+                            struct fc_guardrail *out);
+
+/**
+ * Frees a guardrail list; NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `guardrails` NULL or live, in use on no other thread; invalid afterwards.
+ */
+void fc_guardrails_free(struct fc_guardrails *guardrails);
 
 /**
  * Copies the runtime kills in force into a new list `*out_kills`.

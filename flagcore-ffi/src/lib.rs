@@ -12,6 +12,7 @@ mod buffer;
 mod context;
 mod details;
 mod error;
+mod guardrail;
 mod lists;
 mod panic;
 mod ptr;
@@ -29,6 +30,11 @@ pub use details::{fc_details, fc_error_code, fc_error_code_name, fc_reason, fc_r
 pub use error::{
     fc_last_error_length, fc_last_error_message, fc_last_error_validation,
     fc_last_error_validation_len, fc_result, fc_result_code, fc_validation_error,
+};
+pub use guardrail::{
+    fc_guardrail, fc_guardrail_trip_callback, fc_guardrails, fc_guardrails_free, fc_guardrails_get,
+    fc_guardrails_len, fc_store_guardrail_trips, fc_store_guardrails,
+    fc_store_observations_ignored, fc_store_observe, fc_store_on_guardrail_trip, fc_variant_counts,
 };
 pub use lists::{
     fc_kill, fc_kills, fc_kills_free, fc_kills_get, fc_kills_len, fc_metric, fc_metrics,

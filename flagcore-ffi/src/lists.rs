@@ -1,4 +1,5 @@
-//! Lists C reads by index: the runtime kills and the evaluation counts.
+//! Lists C reads by index: the runtime kills and the evaluation counts (the guardrails'
+//! list is in `guardrail.rs`).
 
 use std::time::UNIX_EPOCH;
 
@@ -25,10 +26,26 @@ opaque_handle!(fc_kills => Vec<Kill>, "kills");
 pub struct fc_kill {
     /// The flag killed (it need not exist in the snapshot).
     pub flag: fc_str,
-    /// Why, as the operator said.
+    /// Why, as the operator said; a guardrail's kill says `guardrail <id>: ` and its
+    /// evidence.
     pub reason: fc_str,
     /// When, in nanoseconds since the Unix epoch (negative before it).
     pub at_unix_nanos: i64,
+}
+
+impl fc_kill {
+    /// Lends `kill`'s strings for as long as `kill` lives.
+    pub(crate) fn lend(kill: &Kill) -> fc_kill {
+        let at = match kill.at.duration_since(UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |n| -n),
+        };
+        fc_kill {
+            flag: fc_str::new(&kill.flag),
+            reason: fc_str::new(&kill.reason),
+            at_unix_nanos: at,
+        }
+    }
 }
 
 /// Copies the runtime kills in force into a new list `*out_kills`.
@@ -80,17 +97,8 @@ pub unsafe extern "C" fn fc_kills_get(
         let kills = unsafe { fc_kills::borrow(kills)? };
         let out = out_arg(out, "out")?;
         let kill = kills.get(index).ok_or_else(|| out_of_range(index, kills.len()))?;
-        let at = match kill.at.duration_since(UNIX_EPOCH) {
-            Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |n| -n),
-        };
-        let lent = fc_kill {
-            flag: fc_str::new(&kill.flag),
-            reason: fc_str::new(&kill.reason),
-            at_unix_nanos: at,
-        };
         // SAFETY: non-NULL and valid (the caller's promise).
-        unsafe { write_out(out, lent) };
+        unsafe { write_out(out, fc_kill::lend(kill)) };
         Ok(())
     }
 }
@@ -222,7 +230,7 @@ pub unsafe extern "C" fn fc_metrics_free(metrics: *mut fc_metrics) {
     }
 }
 
-fn out_of_range(index: usize, len: usize) -> Failure {
+pub(crate) fn out_of_range(index: usize, len: usize) -> Failure {
     Failure::new(
         fc_result::OutOfRange,
         format!("index {index} is past the end of a list of {len}"),

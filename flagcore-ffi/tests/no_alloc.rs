@@ -1,5 +1,6 @@
 //! docs/format.md §6: an evaluation through the C ABI does not allocate, for any flag type, with or
-//! without details, once the store is warm. A counting global allocator proves it.
+//! without details, once the store is warm; nor does an observation for the guardrails
+//! (§5.6) that trips none. A counting global allocator proves it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -244,6 +245,75 @@ fn evaluations_do_not_allocate() {
         );
         fc_prepared_context_free(prepared);
         fc_snapshot_free(snapshot);
+        fc_store_free(store);
+    }
+}
+
+const GUARDED: &str = r#"{"version": 1, "flags": {
+    "checkout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+      "fallthrough": {"rollout": {"split": [{"variant": "on", "weight": 10},
+                                            {"variant": "off", "weight": 90}]}},
+      "guardrails": [
+        {"id": "errors", "watch": ["on"], "baseline": "off", "max_increase": 0.01},
+        {"id": "p99", "watch": ["on"], "latency_percentile": 99, "max_latency_ms": 250}]},
+    "plain": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
+      "fallthrough": {"variant": "on"}}
+  }}"#;
+
+/// docs/format.md §5.6: `fc_store_observe` is as cheap as an evaluation. Healthy
+/// observations (the same error rate on both sides, fast) never trip, so none of them may
+/// allocate; nor may those the store ignores.
+#[test]
+fn observations_do_not_allocate() {
+    let mut store = ptr::null_mut();
+    // SAFETY: valid pointers and lengths throughout; the store is freed once.
+    unsafe {
+        assert_eq!(
+            fc_store_new_from_bytes(GUARDED.as_ptr(), GUARDED.len(), &mut store),
+            fc_result::Ok
+        );
+        let observe = |flag: &str, variant: &str, error: bool, latency_us: i64| {
+            let (flag, flag_len) = text(flag);
+            let (variant, variant_len) = text(variant);
+            let r = fc_store_observe(
+                store,
+                flag,
+                flag_len,
+                variant,
+                variant_len,
+                error,
+                latency_us,
+            );
+            assert_eq!(r, fc_result::Ok);
+        };
+        let observe_all = |round: u32| {
+            for i in 0..100 {
+                let error = (round * 100 + i) % 100 == 7;
+                let variant = if i % 10 == 0 { "on" } else { "off" };
+                observe("checkout", variant, error, i64::from(i) * 1000);
+            }
+            observe("checkout", "on", false, -1);
+            observe("no-such-flag", "on", true, -1);
+            observe("checkout", "no-such-variant", true, -1);
+            observe("plain", "on", true, 5);
+        };
+        observe_all(0); // warm-up: the thread's plan cache
+        assert_eq!(
+            allocations_in(|| {
+                for round in 1..200 {
+                    observe_all(round);
+                }
+            }),
+            0
+        );
+        let mut n = u64::MAX;
+        assert_eq!(fc_store_guardrail_trips(store, &mut n), fc_result::Ok);
+        assert_eq!(
+            n, 0,
+            "a healthy variant tripped: the check above measured less"
+        );
+        assert_eq!(fc_store_observations_ignored(store, &mut n), fc_result::Ok);
+        assert_eq!(n, 2 * 200);
         fc_store_free(store);
     }
 }
