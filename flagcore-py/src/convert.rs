@@ -1,8 +1,8 @@
-//! Core values as Python objects: JSON, metadata, metrics, kills, explanations.
+//! Core values as Python objects: JSON, metadata, metrics, kills, guardrails, explanations.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use flagcore::{Explanation, Kill, MetadataValue, Metrics};
+use flagcore::{Counts, Explanation, GuardrailStatus, Kill, MetadataValue, Metrics};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -100,6 +100,45 @@ pub(crate) fn kill_to_py<'py>(py: Python<'py>, kill: &Kill) -> PyResult<Bound<'p
     dict.set_item("flag", &kill.flag)?;
     dict.set_item("reason", &kill.reason)?;
     dict.set_item("at", unix_seconds(kill.at))?;
+    Ok(dict)
+}
+
+/// `{"variant": str, "observations": int, "events": int}`.
+fn variant_counts_to_py<'py>(
+    py: Python<'py>,
+    (variant, counts): &(String, Counts),
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("variant", variant)?;
+    dict.set_item("observations", counts.observations)?;
+    dict.set_item("events", counts.events)?;
+    Ok(dict)
+}
+
+/// `{"flag", "id", "bound", "watched": [counts], "baseline": counts | None,
+/// "likelihood_ratio", "tripped"}`, counts as [`variant_counts_to_py`] makes them.
+pub(crate) fn guardrail_to_py<'py>(
+    py: Python<'py>,
+    g: &GuardrailStatus,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("flag", &g.flag)?;
+    dict.set_item("id", &g.id)?;
+    dict.set_item("bound", &g.bound)?;
+    let watched = g
+        .watched
+        .iter()
+        .map(|w| variant_counts_to_py(py, w))
+        .collect::<PyResult<Vec<_>>>()?;
+    dict.set_item("watched", PyList::new(py, watched)?)?;
+    let baseline = g
+        .baseline
+        .as_ref()
+        .map(|b| variant_counts_to_py(py, b))
+        .transpose()?;
+    dict.set_item("baseline", baseline)?;
+    dict.set_item("likelihood_ratio", g.likelihood_ratio)?;
+    dict.set_item("tripped", g.tripped)?;
     Ok(dict)
 }
 

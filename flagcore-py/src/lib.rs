@@ -6,15 +6,19 @@
 //! objects. The public Python API is the `flagcore` package in `python/flagcore/`,
 //! which re-exports this module; its types are written by hand in `_flagcore.pyi`.
 //!
-//! - `store`: the `Store` class (loading, typed getters, kills, metrics, explain).
+//! - `store`: the `Store` class (loading, typed getters, kills, guardrails, metrics,
+//!   explain).
 //! - `source`: `FileSource`, `KillsFileSource` and `HttpSource`, the core's sources, each
 //!   running a Rust thread; `status`: their `SourceStatus`.
 //! - `export`: `MetricsExporter` and `statuses_to_prometheus` (Prometheus text pages).
+//! - `callback`: Python functions Rust calls from any thread (`on_status`,
+//!   `on_guardrail_trip`).
 //! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
 //! - `details`: the `Details` class and the reason/error-code strings.
-//! - `convert`: JSON values, metadata, metrics and kills as Python objects.
+//! - `convert`: JSON values, metadata, metrics, kills and guardrails as Python objects.
 //! - `errors`: [`flagcore::Error`] as the exceptions of `flagcore._errors`.
 
+mod callback;
 mod context;
 mod convert;
 mod details;

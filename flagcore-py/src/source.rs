@@ -9,20 +9,19 @@
 //!   `on_status`: the GIL is released meanwhile, in `stop()`, `__exit__` and when the
 //!   object is garbage-collected alike.
 //! - `on_status` attaches to the interpreter on the source's thread; an exception it
-//!   raises is logged (logger `flagcore`) and the source goes on.
+//!   raises is logged (logger `flagcore`) and the source goes on (see [`Callback`]).
 //! - At interpreter exit (`atexit`) every source still running is stopped, so that no
 //!   source thread calls into an interpreter that is finalizing.
 //! - In the child of an `os.fork()` the parent's sources have no thread: they are marked
 //!   stopped (and never joined, which would wait forever).
 //!
 //! A source holds its callback in a [`Callback`] cell that the garbage collector can see
-//! (`__traverse__`) and clear (`__clear__`): a callback that refers back to its source (a
-//! bound method of the object holding it) does not keep both alive forever.
+//! (`__traverse__`) and clear (`__clear__`).
 
 use std::io;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -30,9 +29,10 @@ use flagcore::source::{self as core, DiskCache, FileOptions, HttpOptions, Status
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyString;
 use pyo3::PyTraverseError;
 
+use crate::callback::{Callback, EXITING};
 use crate::status::SourceStatus;
 use crate::store::Store;
 
@@ -166,9 +166,6 @@ impl<S: CoreSource> Stop for Handle<S> {
 /// The running sources, for stopping them at exit.
 static RUNNING: Mutex<Vec<Weak<dyn Stop>>> = Mutex::new(Vec::new());
 
-/// Set at interpreter exit: callbacks no longer run, new sources no longer start.
-static EXITING: AtomicBool = AtomicBool::new(false);
-
 fn register(handle: Weak<dyn Stop>) {
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     running.retain(|h| h.strong_count() > 0);
@@ -239,86 +236,21 @@ fn stop_on_drop(handle: &dyn Stop) {
     Python::attach(|py| stop_detached(py, handle));
 }
 
-/// The `on_status` function of a source, in a cell its Python object can clear.
-struct Callback {
-    function: Mutex<Option<Py<PyAny>>>,
+/// What the log says when an `on_status` function raises.
+const ON_STATUS_RAISED: &str = "on_status callback %r raised; the source goes on";
+
+/// A source's `on_status` function, in a cell its Python object can clear.
+fn status_callback(function: Option<Bound<'_, PyAny>>) -> Option<Arc<Callback>> {
+    let callback = Callback::new(function, ON_STATUS_RAISED);
+    callback.is_set().then(|| Arc::new(callback))
 }
 
-impl Callback {
-    fn new(function: Option<Bound<'_, PyAny>>) -> Option<Arc<Callback>> {
-        function.filter(|f| !f.is_none()).map(|f| {
-            Arc::new(Callback {
-                function: Mutex::new(Some(f.unbind())),
-            })
-        })
-    }
-
-    /// The core callback: calls the function with a `SourceStatus`, on whatever thread
-    /// the source reports from; attaches to the interpreter for it.
-    fn core_callback(self: &Arc<Callback>) -> impl Fn(&Status) + Send + Sync + 'static {
-        let cell = Arc::clone(self);
-        move |status| cell.call(status)
-    }
-
-    fn call(&self, status: &Status) {
-        if EXITING.load(Ordering::SeqCst) {
-            return;
-        }
-        Python::try_attach(|py| {
-            let function = self
-                .function
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .map(|f| f.clone_ref(py));
-            let Some(function) = function else { return };
-            let function = function.into_bound(py);
-            let result = Bound::new(py, SourceStatus::new(status.clone()))
-                .and_then(|status| function.call1((status,)));
-            if let Err(error) = result {
-                report_callback_error(py, &function, error);
-            }
-        });
-    }
-
-    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
-        // Never blocks (no interpreter access is allowed here); the lock is only ever
-        // taken with the GIL held, so it is free whenever the collector runs.
-        if let Ok(function) = self.function.try_lock() {
-            visit.call(function.as_ref())?;
-        }
-        Ok(())
-    }
-
-    fn clear(&self) {
-        let function = self
-            .function
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        drop(function);
-    }
-}
-
-/// Logs an exception raised by `on_status` to the `flagcore` logger (through
-/// `sys.unraisablehook` if logging fails too). The source goes on.
-fn report_callback_error(py: Python<'_>, function: &Bound<'_, PyAny>, error: PyErr) {
-    let logged = (|| -> PyResult<()> {
-        let logger = py
-            .import("logging")?
-            .call_method1("getLogger", ("flagcore",))?;
-        let kwargs = PyDict::new(py);
-        let exc_info = (error.get_type(py), error.value(py), error.traceback(py));
-        kwargs.set_item("exc_info", exc_info)?;
-        logger.call_method(
-            "error",
-            ("on_status callback %r raised; the source goes on", function),
-            Some(&kwargs),
-        )?;
-        Ok(())
-    })();
-    if logged.is_err() {
-        error.write_unraisable(py, Some(function));
+/// The core callback: calls the function with a `SourceStatus`, on whatever thread the
+/// source reports from.
+fn core_callback(callback: &Arc<Callback>) -> impl Fn(&Status) + Send + Sync + 'static {
+    let cell = Arc::clone(callback);
+    move |status| {
+        cell.call(|py| Ok(Bound::new(py, SourceStatus::new(status.clone()))?.into_any()));
     }
 }
 
@@ -352,7 +284,7 @@ fn file_options(
         options = options.poll_every(seconds("poll_interval", interval, false)?);
     }
     if let Some(callback) = callback {
-        options = options.on_status(callback.core_callback());
+        options = options.on_status(core_callback(callback));
     }
     Ok(options)
 }
@@ -469,7 +401,7 @@ source_pymethods!(FileSource {
         cache_dir: Option<PathBuf>,
         on_status: Option<Bound<'_, PyAny>>,
     ) -> PyResult<FileSource> {
-        let callback = Callback::new(on_status);
+        let callback = status_callback(on_status);
         let mut options = file_options(
             poll_interval,
             debounce,
@@ -550,7 +482,7 @@ source_pymethods!(KillsFileSource {
         recheck_interval: f64,
         on_status: Option<Bound<'_, PyAny>>,
     ) -> PyResult<KillsFileSource> {
-        let callback = Callback::new(on_status);
+        let callback = status_callback(on_status);
         let options = file_options(
             poll_interval,
             debounce,
@@ -670,9 +602,9 @@ source_pymethods!(HttpSource {
         if let Some(dir) = cache_dir {
             options = options.cache(DiskCache::new(dir));
         }
-        let callback = Callback::new(on_status);
+        let callback = status_callback(on_status);
         if let Some(callback) = &callback {
-            options = options.on_status(callback.core_callback());
+            options = options.on_status(core_callback(callback));
         }
         let store = Arc::clone(store.get().core());
         let start_url = url.clone();

@@ -2,13 +2,20 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use pyo3::exceptions::PyTypeError;
+use flagcore::{Kill, Observation};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
+use pyo3::PyTraverseError;
 
+use crate::callback::Callback;
 use crate::context::with_context;
-use crate::convert::{explanation_to_py, json_to_py, kill_to_py, metadata_to_py, metrics_to_py};
+use crate::convert::{
+    explanation_to_py, guardrail_to_py, json_to_py, kill_to_py, metadata_to_py, metrics_to_py,
+};
 use crate::details::Details;
 use crate::errors::to_py_err;
 
@@ -17,9 +24,37 @@ use crate::errors::to_py_err;
 /// `frozen`: Python threads share it without a borrow flag; the core store is
 /// `Send + Sync`, its readers never block and its writers lock only among themselves.
 /// The core store is shared (`Arc`) with the sources that feed it.
+///
+/// The `on_guardrail_trip` function lives in a [`Callback`] cell the core store's trip
+/// listener shares, which `__traverse__` reports and `__clear__` empties.
 #[pyclass(frozen, module = "flagcore", name = "Store")]
 pub(crate) struct Store {
     inner: Arc<flagcore::Store>,
+    trip: Arc<Callback>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Dropped with the interpreter attached (`tp_dealloc`): the function goes now, not
+        // whenever a source thread drops the last reference to the core store.
+        self.trip.clear();
+    }
+}
+
+/// What the log says when an `on_guardrail_trip` function raises.
+const ON_TRIP_RAISED: &str = "on_guardrail_trip callback %r raised; the flag stays killed";
+
+/// A latency in milliseconds: finite, zero or more.
+fn latency(ms: f64) -> PyResult<Duration> {
+    let valid = ms.is_finite() && ms >= 0.0;
+    let duration = Duration::try_from_secs_f64(ms / 1000.0)
+        .ok()
+        .filter(|_| valid);
+    duration.ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "latency_ms must be a number of milliseconds, zero or more; got {ms}"
+        ))
+    })
 }
 
 /// The bytes of a snapshot given as `bytes` or `str` (its UTF-8), borrowed.
@@ -63,9 +98,13 @@ impl Store {
     /// first `update`.
     #[new]
     fn new() -> Store {
-        Store {
-            inner: Arc::new(flagcore::Store::new()),
-        }
+        let inner = Arc::new(flagcore::Store::new());
+        let trip = Arc::new(Callback::new(None, ON_TRIP_RAISED));
+        let cell = Arc::clone(&trip);
+        inner.on_guardrail_trip(move |kill: &Kill| {
+            cell.call(|py| Ok(kill_to_py(py, kill)?.into_any()));
+        });
+        Store { inner, trip }
     }
 
     /// A store serving the snapshot file at `path`.
@@ -315,6 +354,81 @@ impl Store {
             .map(|k| kill_to_py(py, k))
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, kills)
+    }
+
+    /// Reports what the application saw after serving `variant` of `flag`, as evidence for
+    /// the flag's guardrails: a failed request (`error`) and how long it took
+    /// (`latency_ms`, when measured). A guardrail that finds the watched variants worse
+    /// than its bound kills the flag and calls the `on_guardrail_trip` function.
+    ///
+    /// An unknown flag or variant is a counted no-op (`observations_ignored`), never an
+    /// exception, and so is `variant=None` (the caller's default was served: what
+    /// `Details.variant` then says); a killed or disabled flag gathers no evidence,
+    /// uncounted. No lock, no allocation:
+    /// the GIL stays held, except for the one observation that trips, which records the
+    /// kill (and, with a disk cache, writes it) before returning.
+    #[pyo3(signature = (flag, variant, *, error, latency_ms=None))]
+    fn observe(
+        &self,
+        flag: &str,
+        variant: Option<&str>,
+        error: bool,
+        latency_ms: Option<f64>,
+    ) -> PyResult<()> {
+        let latency = latency_ms.map(latency).transpose()?;
+        // No flag has a variant named "": the core ignores and counts it.
+        let variant = variant.unwrap_or("");
+        self.inner
+            .observe(flag, variant, Observation { error, latency });
+        Ok(())
+    }
+
+    /// Every guardrail of the serving snapshot with its evidence and state, as `dict`s.
+    fn guardrails<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let guardrails = self
+            .inner
+            .guardrails()
+            .iter()
+            .map(|g| guardrail_to_py(py, g))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, guardrails)
+    }
+
+    /// How many guardrails have tripped since the store was created.
+    #[getter]
+    fn guardrail_trips(&self) -> u64 {
+        self.inner.guardrail_trips()
+    }
+
+    /// How many `observe` calls named an unknown flag or variant.
+    #[getter]
+    fn observations_ignored(&self) -> u64 {
+        self.inner.observations_ignored()
+    }
+
+    /// Calls `callback` with the kill (a `dict` as `kills()` lists them) each time a
+    /// guardrail trips, on the thread whose `observe` tripped it, after the kill took
+    /// effect; replaces any earlier callback, `None` removes it. An exception it raises is
+    /// logged to the `flagcore` logger and never reaches `observe`.
+    fn on_guardrail_trip(&self, callback: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        if let Some(function) = callback.as_ref().filter(|f| !f.is_none()) {
+            if !function.is_callable() {
+                let type_name = function.get_type().name()?;
+                return Err(PyTypeError::new_err(format!(
+                    "on_guardrail_trip needs a callable or None, not {type_name}"
+                )));
+            }
+        }
+        self.trip.set(callback);
+        Ok(())
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.trip.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.trip.clear();
     }
 
     /// Evaluation counts since the last call, per flag and variant; resets them.

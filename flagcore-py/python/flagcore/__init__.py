@@ -17,8 +17,8 @@ host's kills file (:class:`KillsFileSource`)::
     source = flagcore.FileSource(store, "/etc/my-service/flags.json")
     print(source.status())
 
-See the package README for updates, kills, sources, metrics, ``explain`` and the
-OpenFeature provider (:mod:`flagcore.openfeature`).
+See the package README for updates, kills, guardrails, sources, metrics, ``explain``
+and the OpenFeature provider (:mod:`flagcore.openfeature`).
 """
 
 from flagcore._errors import (
@@ -39,7 +39,15 @@ from flagcore._flagcore import (
     __version__,
     statuses_to_prometheus,
 )
-from flagcore._types import AttrValue, Explanation, FlagMetrics, Kill, MetadataValue
+from flagcore._types import (
+    AttrValue,
+    Explanation,
+    FlagMetrics,
+    GuardrailStatus,
+    Kill,
+    MetadataValue,
+    VariantCounts,
+)
 
 __all__ = [
     "AttrValue",
@@ -48,6 +56,7 @@ __all__ = [
     "FileSource",
     "FlagMetrics",
     "FlagcoreError",
+    "GuardrailStatus",
     "HttpSource",
     "InvalidSnapshotError",
     "Kill",
@@ -59,6 +68,7 @@ __all__ = [
     "StaleSnapshotError",
     "Store",
     "ValidationIssue",
+    "VariantCounts",
     "__version__",
     "statuses_to_prometheus",
 ]

@@ -8,7 +8,14 @@ from types import TracebackType
 from typing import Any, Literal, final
 
 from flagcore._errors import SourceError
-from flagcore._types import AttrValue, Explanation, FlagMetrics, Kill, MetadataValue
+from flagcore._types import (
+    AttrValue,
+    Explanation,
+    FlagMetrics,
+    GuardrailStatus,
+    Kill,
+    MetadataValue,
+)
 
 __all__ = [
     "__version__",
@@ -169,6 +176,30 @@ class Store:
     def kill(self, flag: str, reason: str) -> None: ...
     def revive(self, flag: str) -> builtins.bool: ...
     def kills(self) -> list[Kill]: ...
+    def observe(
+        self,
+        flag: str,
+        variant: str | None,
+        *,
+        error: builtins.bool,
+        latency_ms: builtins.float | None = None,
+    ) -> None:
+        """Reports the outcome of a request served ``variant`` of ``flag`` to its
+        guardrails. An unknown flag or variant, or ``None`` (the default was served), is a
+        counted no-op, never an exception; a negative or NaN ``latency_ms`` raises
+        ``ValueError``."""
+    def guardrails(self) -> list[GuardrailStatus]:
+        """Every guardrail of the serving snapshot with its evidence and state."""
+    @property
+    def guardrail_trips(self) -> builtins.int:
+        """How many guardrails have tripped since the store was created."""
+    @property
+    def observations_ignored(self) -> builtins.int:
+        """How many ``observe`` calls named an unknown flag or variant."""
+    def on_guardrail_trip(self, callback: Callable[[Kill], object] | None) -> None:
+        """Calls ``callback`` with the kill each time a guardrail trips, on the thread whose
+        ``observe`` tripped it; ``None`` removes it. Its exceptions are logged (logger
+        ``flagcore``), never raised by ``observe``."""
     def take_metrics(self) -> dict[str, FlagMetrics]: ...
     def set_metrics_enabled(self, enabled: builtins.bool) -> None: ...
     def flag_metadata(self, flag: str) -> dict[str, MetadataValue]: ...

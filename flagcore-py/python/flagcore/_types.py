@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, Union
 
-__all__ = ["AttrValue", "Explanation", "FlagMetrics", "Kill", "MetadataValue"]
+__all__ = [
+    "AttrValue",
+    "Explanation",
+    "FlagMetrics",
+    "GuardrailStatus",
+    "Kill",
+    "MetadataValue",
+    "VariantCounts",
+]
 
 AttrValue = Union[str, int, float, bool]
 """An attribute value: ``int`` must fit in 64 signed bits."""
@@ -20,6 +28,34 @@ class Kill(TypedDict):
     reason: str
     at: float
     """When, in Unix seconds."""
+
+
+class VariantCounts(TypedDict):
+    """The evidence of one variant a guardrail compares."""
+
+    variant: str
+    observations: int
+    """Observations reported since the evidence started (or a revive reset it)."""
+    events: int
+    """Of them, errors (for a latency bound: requests slower than it)."""
+
+
+class GuardrailStatus(TypedDict):
+    """A guardrail's state, as :meth:`flagcore.Store.guardrails` lists it."""
+
+    flag: str
+    id: str
+    bound: str
+    """What it bounds, for people: ``max_increase 0.01 over off``, ``max_error_rate 0.05``
+    or ``p99 at most 250 ms``."""
+    watched: list[VariantCounts]
+    """Each watched variant and its evidence, in ``watch`` order."""
+    baseline: VariantCounts | None
+    """The baseline variant and its evidence; ``None`` for a bound without one."""
+    likelihood_ratio: float
+    """The sequential test's likelihood ratio that the bound is exceeded; it trips at 100."""
+    tripped: bool
+    """Whether it has tripped (and killed its flag) since the flag was last revived."""
 
 
 class FlagMetrics(TypedDict):
