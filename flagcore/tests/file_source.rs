@@ -327,3 +327,19 @@ fn the_store_reports_the_status_of_every_live_source() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_stopped_source_keeps_its_last_status_and_stops_twice_harmlessly() {
+    let dir = temp_dir("stop");
+    let path = dir.join("flags.json");
+    std::fs::write(&path, snapshot(1, true, 10)).unwrap();
+    let store = Arc::new(Store::new());
+    let source = FileSource::start(Arc::clone(&store), &path, FileOptions::new()).unwrap();
+    source.stop();
+    source.stop();
+    std::fs::write(&path, snapshot(2, true, 20)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(f(&store), 10, "a stopped source reads nothing more");
+    let status = source.status();
+    assert_eq!((status.version, status.loads), (Some(1), 1));
+}

@@ -3,14 +3,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::cache::{DiskCache, KillPersistence};
 use super::status::{Outcome, Reporter, SourceError, SourceErrorKind, Status, StatusCallback};
-use super::{watch, SnapshotLoader, Worker};
+use super::{lock, watch, SnapshotLoader, Worker};
 use crate::Store;
 
 /// How often a file is polled when the platform's watcher cannot start.
@@ -147,7 +147,8 @@ pub struct FileSource {
     reporter: Arc<Reporter>,
     mode: WatchMode,
     worker: Worker,
-    _kills: Option<KillPersistence>,
+    /// Persists the store's kills to the cache until the source stops.
+    kills: Mutex<Option<KillPersistence>>,
 }
 
 impl std::fmt::Debug for FileSource {
@@ -197,7 +198,7 @@ impl FileSource {
             reporter,
             mode,
             worker,
-            _kills: kills,
+            kills: Mutex::new(kills),
         })
     }
 
@@ -216,9 +217,14 @@ impl FileSource {
         self.mode
     }
 
-    /// Stops watching and waits for the thread to finish (dropping does the same).
-    pub fn stop(mut self) {
+    /// Stops watching and waits for the thread to finish, and stops persisting kills to
+    /// the cache (dropping does the same).
+    ///
+    /// Takes `&self`, so a binding or a service can stop a source it shares and still read
+    /// its last [`status`](Self::status); stopping again does nothing.
+    pub fn stop(&self) {
         self.worker.stop();
+        drop(lock(&self.kills).take());
     }
 }
 

@@ -4,12 +4,12 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::cache::{DiskCache, KillPersistence};
 use super::status::{Outcome, Reporter, SourceError, SourceErrorKind, Status, StatusCallback};
-use super::{SnapshotLoader, Wake, Worker};
+use super::{lock, SnapshotLoader, Wake, Worker};
 use crate::Store;
 
 /// How an [`HttpSource`] is configured.
@@ -170,7 +170,8 @@ pub struct HttpSource {
     url: String,
     reporter: Arc<Reporter>,
     worker: Worker,
-    _kills: Option<KillPersistence>,
+    /// Persists the store's kills to the cache until the source stops.
+    kills: Mutex<Option<KillPersistence>>,
 }
 
 impl std::fmt::Debug for HttpSource {
@@ -209,7 +210,7 @@ impl HttpSource {
             url,
             reporter,
             worker,
-            _kills: kills,
+            kills: Mutex::new(kills),
         })
     }
 
@@ -229,10 +230,14 @@ impl HttpSource {
         self.worker.wake();
     }
 
-    /// Stops polling and waits for the thread to finish (at most one request's timeouts);
-    /// dropping does the same.
-    pub fn stop(mut self) {
+    /// Stops polling and waits for the thread to finish (at most one request's timeouts),
+    /// and stops persisting kills to the cache; dropping does the same.
+    ///
+    /// Takes `&self`, so a binding or a service can stop a source it shares and still read
+    /// its last [`status`](Self::status); stopping again does nothing.
+    pub fn stop(&self) {
         self.worker.stop();
+        drop(lock(&self.kills).take());
     }
 }
 

@@ -112,7 +112,10 @@ impl KillsFileSource {
 
     /// Stops watching and waits for the thread to finish (dropping does the same). The
     /// kills it made stay.
-    pub fn stop(mut self) {
+    ///
+    /// Takes `&self`, so a binding or a service can stop a source it shares and still read
+    /// its last [`status`](Self::status); stopping again does nothing.
+    pub fn stop(&self) {
         self.worker.stop();
     }
 }

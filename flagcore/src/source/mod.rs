@@ -92,13 +92,22 @@ pub use status::{
     statuses, statuses_to_prometheus, Outcome, SourceError, SourceErrorKind, Status, StatusCallback,
 };
 
+/// Locks `mutex`; a panic while it was held left its data usable (each change is one
+/// step), so poisoning is ignored.
+#[cfg(any(feature = "file", feature = "http"))]
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(any(feature = "file", feature = "http"))]
 pub(crate) use worker::{SnapshotLoader, Wake, Worker};
 
 #[cfg(any(feature = "file", feature = "http"))]
 mod worker {
     use std::sync::mpsc::Sender;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex, PoisonError};
     use std::thread::JoinHandle;
 
     use super::cache::{DiskCache, KillPersistence};
@@ -116,7 +125,9 @@ mod worker {
     /// A source's background thread, stopped and joined on drop.
     pub(crate) struct Worker {
         wake: Sender<Wake>,
-        thread: Option<JoinHandle<()>>,
+        /// Taken by the first `stop`, so stopping twice (or stopping, then dropping) is
+        /// harmless.
+        thread: Mutex<Option<JoinHandle<()>>>,
     }
 
     impl Worker {
@@ -130,7 +141,7 @@ mod worker {
                 .spawn(body)?;
             Ok(Worker {
                 wake,
-                thread: Some(thread),
+                thread: Mutex::new(Some(thread)),
             })
         }
 
@@ -141,9 +152,14 @@ mod worker {
         }
 
         /// Stops the thread and waits for it (at most one attempt's timeout).
-        pub(crate) fn stop(&mut self) {
+        pub(crate) fn stop(&self) {
             let _ = self.wake.send(Wake::Stop);
-            if let Some(thread) = self.thread.take() {
+            let thread = self
+                .thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(thread) = thread {
                 // A status callback that drops its own source must not wait for itself.
                 if thread.thread().id() != std::thread::current().id() {
                     let _ = thread.join();
