@@ -8,6 +8,7 @@ pub(crate) mod details;
 pub(crate) mod explain;
 pub(crate) mod getters;
 pub(crate) mod handle;
+mod segments;
 
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use bucket::bucket_of;
