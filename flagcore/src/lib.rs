@@ -60,6 +60,7 @@
 #![deny(missing_docs)]
 
 mod change;
+pub mod diff;
 mod document;
 pub mod edit;
 mod error;
