@@ -2,6 +2,7 @@
 //! 1 = the snapshot is invalid or the check failed, 2 = usage or I/O error.
 
 mod attrs;
+mod diff;
 mod edit;
 mod explain;
 mod simulate;
@@ -72,6 +73,31 @@ enum Command {
         #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
         now: Option<SystemTime>,
     },
+    /// Compare two snapshots: what changed, and which contexts move from which variant to
+    /// which, per flag and per segment of NEW. Exit 1 when NEW's version does not increase
+    /// or a flag moves more than --max-changed.
+    Diff {
+        /// The snapshot serving now.
+        old: PathBuf,
+        /// The snapshot about to replace it.
+        new: PathBuf,
+        /// Contexts to evaluate, JSON Lines of {"key": ..., "attrs": {...}} (a sample of
+        /// real traffic). Default: --users synthetic keys.
+        #[arg(long, value_name = "FILE", conflicts_with = "users")]
+        contexts: Option<PathBuf>,
+        /// How many synthetic keys (`user-0` .. `user-N-1`, no attributes) without --contexts.
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        users: u64,
+        /// Evaluate as of this instant (RFC 3339 with an offset). Default: the current time.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Fail (exit 1) when any flag moves more than PERCENT % of its contexts.
+        #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+        max_changed: Option<f64>,
+    },
     /// Disable FLAG in the file (enabled: false, version + 1), writing atomically.
     Kill {
         /// Snapshot file, edited in place.
@@ -138,6 +164,23 @@ fn main() -> ExitCode {
             attrs,
             now,
         } => simulate::run(&file, &flag, users, &key_prefix, &attrs, now),
+        Command::Diff {
+            old,
+            new,
+            contexts,
+            users,
+            now,
+            json,
+            max_changed,
+        } => diff::run(&diff::Args {
+            old: &old,
+            new: &new,
+            contexts: contexts.as_deref(),
+            users,
+            now: now.as_deref(),
+            json,
+            max_changed,
+        }),
         Command::Kill { file, flag, reason } => edit::set_enabled(&file, &flag, Some(&reason)),
         Command::Revive { file, flag } => edit::set_enabled(&file, &flag, None),
         Command::Watch {
@@ -164,10 +207,18 @@ fn main() -> ExitCode {
 }
 
 /// Reads `--now`; clap reports a failure as a usage error (exit 2).
-fn parse_now(text: &str) -> Result<SystemTime, String> {
+pub(crate) fn parse_now(text: &str) -> Result<SystemTime, String> {
     flagcore::parse_rfc3339(text).ok_or_else(|| {
         format!("`{text}` is not an RFC 3339 timestamp with an offset (e.g. 2026-12-02T06:00:00Z)")
     })
+}
+
+/// Reads `--max-changed`: a percentage from 0 to 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {
