@@ -15,6 +15,7 @@
 //!   `on_guardrail_trip`).
 //! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
 //! - `details`: the `Details` class and the reason/error-code strings.
+//! - `diff`: `diff`, two snapshots compared by structure and by evaluation.
 //! - `convert`: JSON values, metadata, metrics, kills and guardrails as Python objects.
 //! - `errors`: [`flagcore::Error`] as the exceptions of `flagcore._errors`.
 
@@ -22,6 +23,7 @@ mod callback;
 mod context;
 mod convert;
 mod details;
+mod diff;
 mod errors;
 mod export;
 mod source;
@@ -42,6 +44,7 @@ fn _flagcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<status::SourceStatus>()?;
     m.add_class::<export::MetricsExporter>()?;
     m.add_function(wrap_pyfunction!(export::statuses_to_prometheus, m)?)?;
+    m.add_function(wrap_pyfunction!(diff::diff, m)?)?;
     // Sources run Rust threads that call into Python (`on_status`): stop them all before
     // the interpreter finalizes.
     let stop_all = wrap_pyfunction!(source::stop_all_sources, m)?;

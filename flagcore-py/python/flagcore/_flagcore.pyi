@@ -1,6 +1,7 @@
 # Hand-written stubs of the native module; `python -m mypy.stubtest flagcore` checks them
 # against the built extension.
 import builtins
+import datetime
 import os
 import pathlib
 from collections.abc import Callable, Iterable, Mapping
@@ -10,6 +11,8 @@ from typing import Any, Literal, final
 from flagcore._errors import SourceError
 from flagcore._types import (
     AttrValue,
+    DiffContext,
+    DiffReport,
     Explanation,
     FlagMetrics,
     GuardrailStatus,
@@ -27,6 +30,7 @@ __all__ = [
     "SourceStatus",
     "MetricsExporter",
     "statuses_to_prometheus",
+    "diff",
 ]
 
 __version__: str
@@ -391,3 +395,24 @@ class MetricsExporter:
 def statuses_to_prometheus(statuses: Iterable[SourceStatus]) -> str:
     """Sources' statuses as a Prometheus text page (attempts by outcome, consecutive
     failures, version, last success, serving from the cache)."""
+
+def diff(
+    old: bytes | str,
+    new: bytes | str,
+    *,
+    contexts: Iterable[DiffContext] | None = None,
+    users: int = 100000,
+    now: str | datetime.datetime | None = None,
+) -> DiffReport:
+    """Compares snapshot documents ``old`` and ``new``, as ``flagcore diff --json`` does.
+
+    Structurally (flags and segments added, removed or changed, each change with its
+    path) and by behaviour: every flag of either snapshot is evaluated under both for
+    each context, on every core with the GIL released. ``contexts`` are
+    ``{"key": ..., "attrs": {...}}`` mappings (a sample of real traffic); without them,
+    ``users`` synthetic keys ``user-0`` ... without attributes. ``now`` (an RFC 3339
+    ``str`` or an aware ``datetime``) is the instant scheduled rollouts are evaluated at;
+    default the current time. Raises ``InvalidSnapshotError`` for an invalid snapshot
+    (OLD's errors first), ``TypeError``/``ValueError`` for a bad argument. A version that
+    does not increase is not an error here: compare ``old_version`` and ``new_version``.
+    """

@@ -1,16 +1,24 @@
-"""The shapes of the plain ``dict`` results of :class:`flagcore.Store`."""
+"""The shapes of the plain ``dict`` results of :class:`flagcore.Store` and
+:func:`flagcore.diff`, and of the contexts ``diff`` takes."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, Union
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict, Union
 
 __all__ = [
     "AttrValue",
+    "DiffContext",
+    "DiffReport",
     "Explanation",
+    "FlagDiff",
     "FlagMetrics",
     "GuardrailStatus",
     "Kill",
     "MetadataValue",
+    "SegmentDiff",
+    "StructuralChange",
+    "Transition",
     "VariantCounts",
 ]
 
@@ -84,3 +92,63 @@ class Explanation(TypedDict):
     """The schedule step in force when a scheduled rollout decided (see
     :attr:`flagcore.Details.step`)."""
     steps: list[str]
+
+
+class DiffContext(TypedDict, total=False):
+    """A context for :func:`flagcore.diff`, as a line of ``flagcore diff --contexts``."""
+
+    key: str | None
+    """The targeting key; absent or ``None`` for a context without one."""
+    attrs: Mapping[str, AttrValue]
+
+
+# How many contexts moved: ``from`` the variant served under OLD ``to`` the one served
+# under NEW; ``None`` when none was (the flag is absent, or the caller's default was served
+# on an error). The functional form, since ``from`` is a keyword.
+Transition = TypedDict(
+    "Transition", {"from": Union[str, None], "to": Union[str, None], "count": int}
+)
+
+
+class StructuralChange(TypedDict):
+    """One difference between two definitions."""
+
+    path: str
+    """Where, in the format's path notation: the place in NEW, or in OLD for something
+    NEW no longer has."""
+    what: str
+    """What changed there, for people: ``5 → 50``, ``added: ...``."""
+
+
+class FlagDiff(TypedDict):
+    """One flag present in either snapshot."""
+
+    flag: str
+    change: Literal["added", "removed", "changed", "unchanged"]
+    """What the flag's own definition did (``"unchanged"`` with ``changed`` > 0: a
+    segment or prerequisite it uses changed)."""
+    evaluated: int
+    changed: int
+    """Contexts served a different variant under NEW than under OLD."""
+    transitions: list[Transition]
+    """Each move, largest first."""
+    structural: list[StructuralChange]
+
+
+class SegmentDiff(TypedDict):
+    """One segment of NEW."""
+
+    segment: str
+    contexts: int
+    """Contexts in it under NEW."""
+    changed: int
+    """Those of them that moved on any flag."""
+
+
+class DiffReport(TypedDict):
+    """:func:`flagcore.diff`: the fields of ``flagcore diff --json``."""
+
+    old_version: int
+    new_version: int
+    flags: list[FlagDiff]
+    segments: list[SegmentDiff]
