@@ -47,7 +47,7 @@ impl CoreSource for core::FileSource {
         core::FileSource::status(self)
     }
     fn stop(self) {
-        core::FileSource::stop(self);
+        core::FileSource::stop(&self);
     }
 }
 
@@ -56,7 +56,7 @@ impl CoreSource for core::KillsFileSource {
         core::KillsFileSource::status(self)
     }
     fn stop(self) {
-        core::KillsFileSource::stop(self);
+        core::KillsFileSource::stop(&self);
     }
 }
 
@@ -65,7 +65,7 @@ impl CoreSource for core::HttpSource {
         core::HttpSource::status(self)
     }
     fn stop(self) {
-        core::HttpSource::stop(self);
+        core::HttpSource::stop(&self);
     }
 }
 
