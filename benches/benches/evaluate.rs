@@ -80,6 +80,31 @@ fn evaluate(c: &mut Criterion) {
     });
     group.finish();
 
+    // Guardrail evidence: an observation of a watched variant, of the baseline, and of a
+    // flag the snapshot lacks (ignored and counted). Successes only, so nothing trips.
+    let mut guardrails = c.benchmark_group("guardrails");
+    // Enough evidence on both sides that every observation runs the whole test.
+    for _ in 0..1_000 {
+        store.observe("guarded", "on", flagcore::Observation::success());
+        store.observe("guarded", "off", flagcore::Observation::success());
+    }
+    for (label, flag, variant) in [
+        ("observe/watched", "guarded", "on"),
+        ("observe/baseline", "guarded", "off"),
+        ("observe/unknown-flag", "nope", "on"),
+    ] {
+        guardrails.bench_function(label, |b| {
+            b.iter(|| {
+                store.observe(
+                    black_box(flag),
+                    black_box(variant),
+                    flagcore::Observation::success(),
+                )
+            })
+        });
+    }
+    guardrails.finish();
+
     let mut metrics = c.benchmark_group("metrics");
     for enabled in [true, false] {
         store.set_metrics_enabled(enabled);
