@@ -16,6 +16,21 @@ fn store() -> Store {
     store
 }
 
+/// The bench snapshot with exposures tracked into a sink that keeps nothing.
+fn store_with_exposures() -> Store {
+    let store = store();
+    store
+        .track_exposures(
+            |_: &[flagcore::Exposure]| {},
+            flagcore::ExposureOptions::new()
+                .capacity(1 << 20)
+                .dedup(0, std::time::Duration::ZERO)
+                .flush_interval(std::time::Duration::from_millis(10)),
+        )
+        .expect("the tracking thread starts");
+    store
+}
+
 fn evaluate(c: &mut Criterion) {
     let store = store();
     let ctx = EvaluationContext::new("user-17").with_attributes(&flagcore_benches::ATTRIBUTES);
@@ -104,6 +119,26 @@ fn evaluate(c: &mut Criterion) {
         });
     }
     guardrails.finish();
+
+    // An exposure-tracked flag next to the same rollout untracked: the record and the
+    // queue are the difference. Deduplication is off, so every evaluation is queued.
+    let tracked = store_with_exposures();
+    let mut exposures = c.benchmark_group("exposures");
+    exposures.bench_function("tracked/bool", |b| {
+        b.iter(|| tracked.bool(black_box("tracked"), black_box(&ctx), false))
+    });
+    exposures.bench_function("untracked/bool", |b| {
+        b.iter(|| tracked.bool(black_box("rollout"), black_box(&ctx), false))
+    });
+    exposures.finish();
+    tracked.flush_exposures();
+    // A tight loop queues faster than any sink takes exposures: report how many the
+    // tracking thread kept up with (the rest were dropped and counted, as designed).
+    let stats = tracked.exposure_stats();
+    println!(
+        "exposures: {} accepted, {} delivered, {} dropped",
+        stats.accepted, stats.delivered, stats.dropped
+    );
 
     let mut metrics = c.benchmark_group("metrics");
     for enabled in [true, false] {

@@ -122,6 +122,7 @@ fn same_flag(old_plan: &Plan, old: &FlagPlan, new_plan: &Plan, new: &FlagPlan) -
         && old.variant_names == new.variant_names
         && old.values == new.values
         && old.enabled == new.enabled
+        && old.exposures == new.exposures
         && old.off_variant == new.off_variant
         && old.seed == new.seed
         && old.description == new.description

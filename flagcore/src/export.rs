@@ -121,8 +121,8 @@ impl MetricsExporter {
     /// Takes `store`'s new counts into the running totals and renders the page: evaluation
     /// counters, `flagcore_kills_active`, `flagcore_kill_timestamp_seconds{flag}` per kill,
     /// the guardrails' trips, ignored observations, state and evidence
-    /// (`flagcore_guardrail_*`), and `flagcore_snapshot_version` (absent before the first
-    /// snapshot).
+    /// (`flagcore_guardrail_*`), exposure tracking (`flagcore_exposures_*_total`), and
+    /// `flagcore_snapshot_version` (absent before the first snapshot).
     pub fn scrape(&self, store: &Store) -> String {
         let taken = store.take_metrics();
         let mut out = String::new();
@@ -151,6 +151,7 @@ impl MetricsExporter {
             );
         }
         write_guardrails(store, &mut out);
+        write_exposures(store, &mut out);
         out.push_str("# HELP flagcore_snapshot_version The serving snapshot's version.\n");
         out.push_str("# TYPE flagcore_snapshot_version gauge\n");
         if let Some(version) = store.version() {
@@ -165,6 +166,38 @@ impl MetricsExporter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// Exposure tracking: accepted, delivered, deduplicated and dropped exposures.
+fn write_exposures(store: &Store, out: &mut String) {
+    let stats = store.exposure_stats();
+    for (name, help, value) in [
+        (
+            "accepted",
+            "Exposures taken from the queue.",
+            stats.accepted,
+        ),
+        (
+            "delivered",
+            "Exposures handed to the sink.",
+            stats.delivered,
+        ),
+        (
+            "deduplicated",
+            "Repeats of one unit, flag and variant within the window, not delivered.",
+            stats.deduplicated,
+        ),
+        (
+            "dropped",
+            "Exposures lost because the queue was full or tracking had stopped.",
+            stats.dropped,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP flagcore_exposures_{name}_total {help}\n# TYPE flagcore_exposures_{name}_total counter\nflagcore_exposures_{name}_total {value}"
+        );
     }
 }
 

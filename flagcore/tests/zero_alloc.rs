@@ -280,3 +280,37 @@ fn guardrail_observations_do_not_allocate() {
     );
     assert_eq!(store.guardrails()[0].watched[0].1.observations, 1_501);
 }
+
+#[test]
+fn exposure_tracked_evaluations_do_not_allocate() {
+    let store = Store::from_bytes(
+        br#"{"version": 1, "flags": {"f": {"variants": {"on": true, "off": false},
+            "enabled": true, "off_variant": "off", "exposures": true,
+            "fallthrough": {"rollout": {"by": "account", "split": [
+              {"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}}}}"#,
+    )
+    .unwrap();
+    store
+        .track_exposures(
+            |_: &[flagcore::Exposure]| {},
+            flagcore::ExposureOptions::new().capacity(4_096),
+        )
+        .unwrap();
+    let attrs = [("account", Value::Int(4711))];
+    let ctx = EvaluationContext::new("user-with-a-key-of-forty-seven-bytes-exactly-xy")
+        .with_attributes(&attrs);
+    store.bool("f", &ctx, false);
+    let n = allocations_in(|| {
+        for _ in 0..1_000 {
+            std::hint::black_box(store.bool("f", &ctx, false));
+        }
+    });
+    assert_eq!(n, 0);
+    store.flush_exposures();
+    let stats = store.exposure_stats();
+    assert_eq!(
+        stats.accepted + stats.dropped,
+        1_001,
+        "every evaluation was queued or counted"
+    );
+}

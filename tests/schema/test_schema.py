@@ -293,6 +293,7 @@ VALID = {
             {"id": "p99", "watch": ["on"], "latency_percentile": 99.9, "max_latency_ms": 250},
         ])
     ),
+    "exposures tracked": _from_base(lambda d: flag(d).update(exposures=True)),
     "empty schedule": _from_base(lambda d: rule(d, 1)["serve"]["rollout"].update(schedule=[])),
     "regex with inline flags": _from_base(
         lambda d: set_condition(d, {"attribute": "ua", "op": "matches", "values": ["(?i)iphone|android"]})
@@ -430,6 +431,7 @@ MALFORMED = {
         lambda d: rule(d, 1)["serve"]["rollout"].update(
             schedule={"at": "2026-12-02T06:00:00Z", "split": [{"variant": "on", "weight": 100}]})
     ),
+    "exposures not a boolean": _from_base(lambda d: flag(d).update(exposures="yes")),
     "guardrail without a bound": _from_base(lambda d: flag(d).update(guardrails=[{"id": "g", "watch": ["on"]}])),
     "guardrail with two bounds": _from_base(
         lambda d: flag(d).update(guardrails=[

@@ -345,7 +345,8 @@ class Snapshot:
             flag,
             where,
             ["variants", "enabled", "off_variant", "fallthrough"],
-            ["salt", "prerequisites", "targets", "description", "metadata", "rules", "guardrails"],
+            ["salt", "prerequisites", "targets", "description", "metadata", "rules", "guardrails",
+             "exposures"],
         )
         variants = flag["variants"]
         kind = flag_kind(variants, f"{where}.variants")

@@ -39,6 +39,8 @@ pub(crate) struct Flag {
     pub rules: Vec<Rule>,
     pub fallthrough: Serve,
     pub guardrails: Vec<Guardrail>,
+    /// Record an exposure for each top-level evaluation that serves a variant.
+    pub exposures: bool,
 }
 
 /// A guardrail as written: an id, the watched variants (indices) and what it bounds.

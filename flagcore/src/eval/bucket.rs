@@ -26,7 +26,7 @@ pub(crate) fn bucket_of(seed: u64, value: Value<'_>) -> Option<u32> {
 
 /// Writes `i` in decimal into the end of `buffer` (20 bytes fit `i64::MIN`), without the
 /// heap that `to_string` would use.
-fn decimal(i: i64, buffer: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn decimal(i: i64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut n = i.unsigned_abs();
     let mut start = buffer.len();
     loop {

@@ -22,6 +22,17 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order (`reason as u8` is its position).
+    pub(crate) const ALL: [Reason; 7] = [
+        Reason::Static,
+        Reason::Default,
+        Reason::TargetingMatch,
+        Reason::Split,
+        Reason::Disabled,
+        Reason::PrerequisiteFailed,
+        Reason::Error,
+    ];
+
     /// The OpenFeature name, e.g. `"TARGETING_MATCH"`.
     pub fn as_str(self) -> &'static str {
         match self {

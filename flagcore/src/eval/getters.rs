@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use arc_swap::Guard;
 
+use super::bucket::decimal;
+use super::clock;
 use super::context::EvaluationContext;
 use super::details::{Decision, Details, ErrorCode, Reason};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
 use crate::document::{MetadataValue, ValueKind};
-use crate::plan::{FlagPlan, Plan, Values};
+use crate::plan::{Attr, FlagPlan, Plan, ServePlan, Values};
+use crate::primitives::value::Value;
+use crate::runtime::exposures::{Record, Text};
 
 /// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).
 ///
@@ -279,5 +283,50 @@ fn resolve<'s, R: Trace>(
     };
     let slot = outcome.variant.unwrap_or(flag.variant_names.len() as u32);
     plan.runtime.counters.count(flag.counter_base + slot);
+    if flag.exposures && outcome.variant.is_some() && plan.runtime.exposures.is_active() {
+        record_exposure(plan, index, flag, ctx, &outcome);
+    }
     (Some(flag), outcome)
+}
+
+/// Queues an exposure of `flag`: the targeting key, and the unit bucketed when a rollout
+/// decided (its `by` attribute, an integer as its decimal string). Out of line: only
+/// flags that opt in get here.
+#[inline(never)]
+fn record_exposure(
+    plan: &Plan,
+    index: u32,
+    flag: &FlagPlan,
+    ctx: &EvaluationContext<'_>,
+    decision: &Decision,
+) {
+    let serve = match decision.rule_index {
+        Some(i) => flag.rules.get(i as usize).map(|r| &r.serve),
+        None => Some(&flag.fallthrough),
+    };
+    let by = match serve {
+        Some(ServePlan::Rollout {
+            by: Attr::Named(name),
+            ..
+        }) if decision.bucket.is_some() => ctx.named(name),
+        _ => None,
+    };
+    let mut digits = [0u8; 20];
+    let unit = match by {
+        Some(Value::String(s)) => Text::new(Some(s)),
+        Some(Value::Int(i)) => Text::new(std::str::from_utf8(decimal(i, &mut digits)).ok()),
+        _ => Text::None,
+    };
+    plan.runtime.exposures.push(Record {
+        at_ms: (clock::now_nanos() / 1_000_000) as i64,
+        plan: plan.id,
+        flag: index,
+        variant: decision.variant.unwrap_or_default(),
+        rule: decision.rule_index,
+        bucket: decision.bucket,
+        step: decision.step,
+        reason: decision.reason as u8,
+        key: Text::new(ctx.key()),
+        unit,
+    });
 }

@@ -72,6 +72,8 @@ pub(crate) struct FlagPlan {
     pub metadata: Box<[(Box<str>, MetadataValue)]>,
     pub counter_base: u32,
     pub guardrails: Box<[GuardrailPlan]>,
+    /// Evaluations that serve a variant are recorded as exposures (while tracking is on).
+    pub exposures: bool,
 }
 
 /// A flag's variant values, one vector per type so a getter reads them without matching
@@ -337,6 +339,7 @@ fn compile_flag(
             .collect(),
         counter_base,
         guardrails,
+        exposures: flag.exposures,
         name: name.into_boxed_str(),
     }
 }

@@ -89,6 +89,31 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds: `2026-12-02T06:00:00.250Z`.
+pub(crate) fn format_millis_utc(unix_ms: i64) -> String {
+    let days = unix_ms.div_euclid(86_400_000);
+    let ms_of_day = unix_ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
+    let (second, millis) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}Z")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm, the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -117,6 +142,30 @@ mod tests {
             Some(1_709_209_800 * 1_000_000_000 + 500_000_000)
         );
         assert_eq!(parse_rfc3339("1969-12-31t23:59:59z"), Some(-1_000_000_000));
+    }
+
+    #[test]
+    fn formatting_reads_back_to_the_same_instant() {
+        for ms in [
+            0,
+            1,
+            999,
+            -1,
+            1_709_209_800_500,
+            1_796_191_200_250,
+            -86_400_001,
+        ] {
+            let text = format_millis_utc(ms);
+            assert_eq!(
+                parse_rfc3339(&text),
+                Some(i128::from(ms) * 1_000_000),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            format_millis_utc(1_709_209_800_500),
+            "2024-02-29T12:30:00.500Z"
+        );
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Runtime state: what changes while a compiled plan serves, beside its immutable rules.
 //! Runtime kills and evaluation counts are per plan ([`Runtime`]); guardrail evidence
-//! outlives plans ([`evidence`]). Everything here is written with atomics, so evaluating
-//! threads never lock or allocate.
+//! outlives plans ([`evidence`]); exposures wait in the store's queue ([`exposures`]).
+//! Evaluating threads only touch atomics and that bounded queue here: they never lock.
 
 pub(crate) mod counters;
 pub(crate) mod evidence;
+pub(crate) mod exposures;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use counters::Counters;
+use exposures::ExposureQueue;
 
 /// The runtime state of one plan.
 #[derive(Debug)]
@@ -16,6 +19,8 @@ pub(crate) struct Runtime {
     /// One per flag, set by the store before and after publication.
     killed: Box<[AtomicBool]>,
     pub(crate) counters: Counters,
+    /// The store's exposure queue, shared by all its plans (set before publication).
+    pub(crate) exposures: Arc<ExposureQueue>,
 }
 
 impl Runtime {
@@ -24,6 +29,7 @@ impl Runtime {
         Runtime {
             killed: (0..flags).map(|_| AtomicBool::new(false)).collect(),
             counters: Counters::new(counter_slots),
+            exposures: Arc::default(),
         }
     }
 

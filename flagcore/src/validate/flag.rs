@@ -30,6 +30,7 @@ impl<'d> Validator<'d> {
                 "rules",
                 "fallthrough",
                 "guardrails",
+                "exposures",
             ],
         )?;
         let (variants, kind) = match self.required(&fields, path, "variants") {
@@ -75,6 +76,14 @@ impl<'d> Validator<'d> {
         let fallthrough = self
             .required(&fields, path, "fallthrough")
             .and_then(|f| self.serve(f, &path.field("fallthrough"), name, &names));
+        let exposures = match fields.get("exposures") {
+            None => Some(false),
+            Some(Json::Bool(b)) => Some(*b),
+            Some(other) => {
+                self.wrong_type(&path.field("exposures"), "a boolean", other);
+                None
+            }
+        };
         let guardrails = fields
             .get("guardrails")
             .map(|g| self.guardrails(g, &path.field("guardrails"), name, &names))
@@ -92,6 +101,7 @@ impl<'d> Validator<'d> {
             rules,
             fallthrough: fallthrough?,
             guardrails,
+            exposures: exposures?,
         })
     }
 
