@@ -40,10 +40,11 @@ impl Outcome {
 }
 
 /// SplitMix64: small, seedable, and good enough to draw Bernoulli trials.
-struct Random(u64);
+pub struct Random(pub u64);
 
 impl Random {
-    fn next_f64(&mut self) -> f64 {
+    /// A uniform draw from [0, 1).
+    pub fn next_f64(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
