@@ -5,6 +5,7 @@ mod attrs;
 mod diff;
 mod edit;
 mod explain;
+mod serve;
 mod simulate;
 mod watch;
 
@@ -18,7 +19,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "flagcore",
     version,
-    about = "Validate, explain, operate and watch flagcore snapshots"
+    about = "Validate, explain, operate, watch and serve flagcore snapshots"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -134,6 +135,31 @@ enum Command {
         #[arg(long, value_name = "N")]
         interval_ms: Option<u64>,
     },
+    /// Serve FILE over HTTP until interrupted: OFREP evaluations, the snapshot with an ETag
+    /// (for every binding's HTTP source), kills and revives with operator tokens, an audit
+    /// file, /metrics, /healthz, /readyz and an operator console at /. FILE is reloaded
+    /// when it changes; an invalid FILE keeps the last good snapshot serving.
+    Serve {
+        /// The snapshot file served, reloaded on change, and edited by kills and revives.
+        file: PathBuf,
+        /// Where to listen (port 0: any free port; the address is printed on stdout).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8016")]
+        listen: String,
+        /// Operators allowed to kill and revive: JSON Lines of {"name": OPERATOR,
+        /// "token_sha256": HEX}. Without it, kills and revives are off (403).
+        #[arg(long, value_name = "FILE")]
+        tokens: Option<PathBuf>,
+        /// Append one JSON line per kill or revive to FILE (synced before answering).
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
+        /// Allow browsers on ORIGIN (e.g. https://app.example.com, or *) to call OFREP and
+        /// /v1/snapshot (CORS). Repeatable; none by default.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// Seconds a client gets to send its request headers, and a request to finish.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        request_timeout: u64,
+    },
 }
 
 /// A failure and the exit code it maps to.
@@ -190,6 +216,21 @@ fn main() -> ExitCode {
             attrs,
             interval_ms,
         } => watch::run(&source, &flag, key.as_deref(), &attrs, interval_ms),
+        Command::Serve {
+            file,
+            listen,
+            tokens,
+            audit,
+            cors_origins,
+            request_timeout,
+        } => serve::run(serve::Options {
+            file,
+            listen,
+            tokens,
+            audit,
+            cors_origins,
+            request_timeout: std::time::Duration::from_secs(request_timeout),
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

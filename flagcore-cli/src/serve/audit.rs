@@ -1,0 +1,172 @@
+//! `--audit FILE`: one JSON line per kill or revive over HTTP, appended and synced before
+//! the request is answered. The latest entries are also kept in memory for the console
+//! (with or without a file).
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::Failure;
+
+/// How many entries the console shows.
+const RECENT: usize = 200;
+
+/// One kill or revive.
+pub(crate) struct Entry<'a> {
+    pub(crate) time: SystemTime,
+    pub(crate) operator: &'a str,
+    pub(crate) kill: bool,
+    pub(crate) flag: &'a str,
+    pub(crate) reason: Option<&'a str>,
+    /// The snapshot version after the edit.
+    pub(crate) version: u64,
+}
+
+impl Entry<'_> {
+    /// The line, members in the order people read them.
+    fn to_line(&self) -> String {
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        format!(
+            "{{\"time\":{},\"operator\":{},\"action\":{},\"flag\":{},\"reason\":{},\"version\":{}}}",
+            text(&rfc3339(self.time)),
+            text(self.operator),
+            text(if self.kill { "kill" } else { "revive" }),
+            text(self.flag),
+            self.reason.map_or_else(|| "null".to_owned(), text),
+            self.version
+        )
+    }
+}
+
+pub(crate) struct Audit {
+    file: Option<(PathBuf, Mutex<File>)>,
+    /// The latest entries, oldest first: those in the file at start, then each one added.
+    recent: Mutex<VecDeque<serde_json::Value>>,
+}
+
+impl Audit {
+    /// Opens (or creates) the audit file for appending, and reads its latest entries.
+    pub(crate) fn open(path: Option<&Path>) -> Result<Audit, Failure> {
+        let mut recent = VecDeque::new();
+        let file = match path {
+            None => None,
+            Some(path) => {
+                let failure =
+                    |e: std::io::Error| Failure::Usage(format!("--audit {}: {e}", path.display()));
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(failure)?;
+                let mut text = String::new();
+                file.read_to_string(&mut text).map_err(failure)?;
+                for line in text.lines() {
+                    if let Ok(entry @ serde_json::Value::Object(_)) = serde_json::from_str(line) {
+                        push(&mut recent, entry);
+                    }
+                }
+                // A line cut short by a crash must not swallow the next entry.
+                if !text.is_empty() && !text.ends_with('\n') {
+                    file.seek(SeekFrom::End(0)).map_err(failure)?;
+                    file.write_all(b"\n").map_err(failure)?;
+                    file.sync_data().map_err(failure)?;
+                }
+                Some((path.to_path_buf(), Mutex::new(file)))
+            }
+        };
+        Ok(Audit {
+            file,
+            recent: Mutex::new(recent),
+        })
+    }
+
+    /// Appends `entry` to the file and syncs it, then keeps it for the console.
+    pub(crate) fn record(&self, entry: &Entry<'_>) -> Result<(), String> {
+        let mut line = entry.to_line();
+        let value = serde_json::from_str(&line).unwrap_or(serde_json::Value::Null);
+        if let Some((path, file)) = &self.file {
+            line.push('\n');
+            let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+            file.write_all(line.as_bytes())
+                .and_then(|()| file.sync_data())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        push(
+            &mut self.recent.lock().unwrap_or_else(PoisonError::into_inner),
+            value,
+        );
+        Ok(())
+    }
+
+    /// The latest entries, newest first.
+    pub(crate) fn recent(&self) -> Vec<serde_json::Value> {
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .rev()
+            .cloned()
+            .collect()
+    }
+}
+
+fn push(recent: &mut VecDeque<serde_json::Value>, entry: serde_json::Value) {
+    if recent.len() == RECENT {
+        recent.pop_front();
+    }
+    recent.push_back(entry);
+}
+
+/// `time` as RFC 3339 in UTC with milliseconds: `2026-12-02T06:00:00.123Z`.
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, for days on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        let at = |s: u64, ms: u64| UNIX_EPOCH + Duration::from_millis(s * 1000 + ms);
+        assert_eq!(rfc3339(at(0, 0)), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(at(951_782_400, 5)), "2000-02-29T00:00:00.005Z");
+        assert_eq!(rfc3339(at(1_796_191_200, 500)), "2026-12-02T06:00:00.500Z");
+        assert_eq!(rfc3339(at(4_107_542_399, 999)), "2100-02-28T23:59:59.999Z");
+        for s in [0, 951_782_400, 1_796_191_200, 4_107_542_399] {
+            let text = rfc3339(at(s, 0));
+            assert_eq!(flagcore::parse_rfc3339(&text), Some(at(s, 0)), "{text}");
+        }
+    }
+}
