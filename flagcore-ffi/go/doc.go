@@ -51,9 +51,15 @@
 //	defer source.Close()
 //	if st := source.Status(); st.ConsecutiveFailures > 0 { log.Print(st.LastError) }
 //
+// [Store.Subscribe] tells a function which flags each change of the store changed, and
+// the version then serving, whatever made it (an update, a kill, a Source's reload, a
+// guardrail trip); the function runs on a goroutine of its own, in the order of the
+// changes.
+//
 // The plain getters (Bool, String, Int, Float, JSON) return the caller's default whenever
 // the flag cannot be served; the *Details variants say why. Reasons and error codes are
-// OpenFeature's names; the provider subpackage plugs a Store into the OpenFeature Go SDK.
+// OpenFeature's names; the provider subpackage plugs a Store into the OpenFeature Go SDK,
+// and emits a configuration-changed event for each change of the store.
 //
 // # Concurrency and memory
 //

@@ -23,6 +23,10 @@ const (
 	CodeNotReady          Code = "not_ready"
 	CodePanic             Code = "panic"
 	CodeInternal          Code = "internal"
+	// CodeReentrantCall: a function of a store was called from inside one of its change
+	// callbacks in C, where it would deadlock. Go's subscribers never see it: they run on
+	// a goroutine of their own ([Store.Subscribe]).
+	CodeReentrantCall Code = "reentrant_call"
 	// CodeClosed is Go's own: the Store, Snapshot or Context was closed.
 	CodeClosed Code = "closed"
 )

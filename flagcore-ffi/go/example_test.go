@@ -134,3 +134,27 @@ func ExampleStore_Observe() {
 	// false
 	// budget true 100 50
 }
+
+func ExampleStore_Subscribe() {
+	store, err := flagcore.NewStoreFromBytes([]byte(exampleSnapshot))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+
+	changed := make(chan flagcore.Change, 1)
+	unsubscribe, err := store.Subscribe(func(c flagcore.Change) { changed <- c })
+	if err != nil {
+		panic(err)
+	}
+	defer unsubscribe()
+
+	// Whatever changes the store (this kill, an update, a Source) is heard of.
+	if err := store.Kill("new-checkout", "incident 1234"); err != nil {
+		panic(err)
+	}
+	c := <-changed
+	fmt.Println(c.Version, c.Flags)
+	// Output:
+	// 1 [new-checkout]
+}

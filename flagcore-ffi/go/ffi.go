@@ -35,14 +35,24 @@ package flagcore
 // Strings from C (variants, rule ids, kill reasons) are copied into Go strings before the
 // C object lending them is freed.
 //
-// Callbacks. The one call that calls back into Go is fc_store_observe, when an observation
-// trips a guardrail (guardrail.go): C calls the exported flagcoreGuardrailTrip on the
-// observing goroutine. Its user_data is C memory holding a cgo.Handle (so no integer
-// becomes an unsafe.Pointer) of a weak pointer to the Store's trip state: the callback
-// may refer to the Store without keeping it reachable from the handle table. The handle
-// and its memory are freed with the fc_store, after which C can no longer call back. A
-// panic in the callback is recovered before it could unwind through the Rust frames, and
-// raised again by Observe once the C call has returned.
+// Callbacks. C calls back into Go in two cases. When an observation trips a guardrail
+// (guardrail.go), fc_store_observe calls the exported flagcoreGuardrailTrip on the
+// observing goroutine; a panic in the user's function is recovered before it could
+// unwind through the Rust frames, and raised again by Observe once the C call has
+// returned. After each change of a store with subscribers (change.go), whatever made it
+// (Update, Kill, Revive, Observe, a Source's thread, the first read of NewFileSource),
+// the store calls the exported flagcoreChange under its writer lock; that only copies the
+// change into a queue, which a goroutine of its own hands to the subscribers, so that
+// user code never runs under the lock, nor on the Rust library's threads. Both
+// callbacks' user_data is C memory holding a cgo.Handle (so no integer becomes an
+// unsafe.Pointer) of a weak pointer to the Store's callbacks: they may refer to the Store
+// without keeping it reachable from the handle table. The handle and its memory are
+// freed after the fc_store, whose freeing ends the subscription and the trip callback,
+// after which C can no longer call back. The C functions that may call back are declared
+// neither nocallback (the runtime would abort) nor noescape: Go code running during the
+// call may grow, and so move, the goroutine's stack, so out-parameters C writes after
+// calling back must not live there (fc_store_observe, which writes none, is the
+// exception).
 
 /*
 #include <stdlib.h>
@@ -55,18 +65,13 @@ package flagcore
 #cgo noescape fc_store_new_from_file
 #cgo nocallback fc_store_new_from_file
 #cgo nocallback fc_store_free
-#cgo noescape fc_store_update
-#cgo nocallback fc_store_update
-#cgo noescape fc_store_update_file
-#cgo nocallback fc_store_update_file
+// fc_store_update, fc_store_update_file, fc_store_kill and fc_store_revive call back into
+// Go when the store has subscribers (change.go): neither nocallback nor noescape (see the
+// design note).
 #cgo noescape fc_store_version
 #cgo nocallback fc_store_version
 #cgo noescape fc_store_snapshot
 #cgo nocallback fc_store_snapshot
-#cgo noescape fc_store_kill
-#cgo nocallback fc_store_kill
-#cgo noescape fc_store_revive
-#cgo nocallback fc_store_revive
 #cgo noescape fc_store_kills
 #cgo nocallback fc_store_kills
 #cgo noescape fc_store_take_metrics
@@ -106,7 +111,9 @@ package flagcore
 #cgo nocallback fc_kills_get
 #cgo noescape fc_metrics_get
 #cgo nocallback fc_metrics_get
-// fc_store_observe may call back into Go (the guardrail trip callback): no nocallback.
+// fc_store_observe may call back into Go (the guardrail trip callback, subscribers): no
+// nocallback. It stays noescape, so that an observation does not allocate: C reads the
+// names before it calls back, and keeps no pointer.
 #cgo noescape fc_store_observe
 #cgo noescape fc_store_guardrail_trips
 #cgo nocallback fc_store_guardrail_trips
@@ -118,6 +125,8 @@ package flagcore
 #cgo nocallback fc_guardrails_get
 #cgo nocallback fc_guardrails_free
 #cgo nocallback fc_store_on_guardrail_trip
+#cgo noescape fc_store_subscribe
+#cgo nocallback fc_store_subscribe
 #cgo noescape fc_last_error_message
 #cgo nocallback fc_last_error_message
 #cgo noescape fc_last_error_validation

@@ -1,8 +1,6 @@
 package flagcore
 
 /*
-#include <stdint.h>
-#include <stdlib.h>
 #include "flagcore.h"
 
 // Exported by guardrail_export.go.
@@ -23,12 +21,10 @@ import "C"
 import (
 	"fmt"
 	"runtime"
-	"runtime/cgo"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
-	"weak"
 )
 
 // NoLatency, as the latency of [Store.Observe], says the request's latency was not
@@ -58,7 +54,7 @@ func (s *Store) Observe(flag, variant string, failed bool, latency time.Duration
 	v, vn := cstr(variant)
 	r := C.fc_store_observe(s.ptr, f, fn, v, vn, C.bool(failed), C.int64_t(micros))
 	runtime.KeepAlive(s)
-	if p := s.trip.panicked.Load(); p != nil && s.trip.panicked.CompareAndSwap(p, nil) {
+	if p := s.cb.trip.panicked.Load(); p != nil && s.cb.trip.panicked.CompareAndSwap(p, nil) {
 		panic(p)
 	}
 	switch r {
@@ -187,12 +183,12 @@ func (s *Store) OnGuardrailTrip(fn func(Kill)) error {
 		return ErrClosed
 	}
 	if fn == nil {
-		s.trip.fn.Store(nil)
+		s.cb.trip.fn.Store(nil)
 		return nil
 	}
-	s.trip.fn.Store(&fn)
+	s.cb.trip.fn.Store(&fn)
 	var err error
-	s.trip.register.Do(func() {
+	s.cb.trip.register.Do(func() {
 		err = withDetail(func() C.fc_result {
 			return C.fc_store_on_guardrail_trip(s.ptr, C.flagcore_guardrail_trip_callback(), s.res.userData)
 		})
@@ -201,9 +197,7 @@ func (s *Store) OnGuardrailTrip(fn func(Kill)) error {
 	return err
 }
 
-// tripState is what the trip callback of a store needs, reached from C through a
-// cgo.Handle to a weak pointer: fn may refer to the store, and a strong reference from
-// the handle table would keep the store reachable forever (and its cleanup from running).
+// tripState is what the trip callback of a store needs (a part of its [callbacks]).
 type tripState struct {
 	fn       atomic.Pointer[func(Kill)]
 	panicked atomic.Pointer[tripPanic]
@@ -224,28 +218,4 @@ func (p *tripPanic) Error() string {
 func (p *tripPanic) Unwrap() error {
 	err, _ := p.value.(error)
 	return err
-}
-
-// storeResources are the C-side resources of a Store besides the fc_store, freed with
-// it. They hold no Go pointer (cgo.Handle is an integer), so a cleanup may own them.
-type storeResources struct {
-	// userData is C memory holding the handle: the user_data of the trip callback (a
-	// pointer, as C wants it, without converting an integer to unsafe.Pointer).
-	userData unsafe.Pointer
-	handle   cgo.Handle
-}
-
-func newStoreResources(trip *tripState) storeResources {
-	handle := cgo.NewHandle(weak.Make(trip))
-	userData := C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
-	*(*C.uintptr_t)(userData) = C.uintptr_t(handle)
-	return storeResources{userData: userData, handle: handle}
-}
-
-// free releases the resources; the fc_store is already freed, so no callback can run.
-func (r storeResources) free() {
-	if r.userData != nil {
-		C.free(r.userData)
-		r.handle.Delete()
-	}
 }

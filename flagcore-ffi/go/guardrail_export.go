@@ -19,11 +19,12 @@ import (
 //export flagcoreGuardrailTrip
 func flagcoreGuardrailTrip(userData unsafe.Pointer, kill *C.fc_kill) {
 	handle := cgo.Handle(*(*C.uintptr_t)(userData))
-	ref, _ := handle.Value().(weak.Pointer[tripState])
-	trip := ref.Value()
-	if trip == nil {
+	ref, _ := handle.Value().(weak.Pointer[callbacks])
+	cb := ref.Value()
+	if cb == nil {
 		return
 	}
+	trip := &cb.trip
 	fn := trip.fn.Load()
 	if fn == nil {
 		return

@@ -1,6 +1,8 @@
 package flagcore
 
 /*
+#include <stdint.h>
+#include <stdlib.h>
 #include "flagcore.h"
 */
 import "C"
@@ -8,8 +10,10 @@ import "C"
 import (
 	"encoding/json"
 	"runtime"
+	"runtime/cgo"
 	"time"
 	"unsafe"
+	"weak"
 )
 
 // Store holds the serving snapshot of flag rules. Evaluations never block and never see
@@ -21,9 +25,10 @@ import (
 type Store struct {
 	ptr     *C.fc_store
 	cleanup runtime.Cleanup
-	// trip and res serve the guardrail trip callback (guardrail.go).
-	trip *tripState
-	res  storeResources
+	// cb and res serve the callbacks from C: guardrail trips (guardrail.go) and changes
+	// (change.go).
+	cb  *callbacks
+	res storeResources
 }
 
 // ownedByStore is what a Store's cleanup frees: nothing in it refers to the Store.
@@ -38,10 +43,45 @@ func (o ownedByStore) free() {
 }
 
 func newStore(ptr *C.fc_store) *Store {
-	s := &Store{ptr: ptr, trip: &tripState{}}
-	s.res = newStoreResources(s.trip)
+	s := &Store{ptr: ptr, cb: &callbacks{}}
+	s.res = newStoreResources(s.cb)
 	s.cleanup = runtime.AddCleanup(s, ownedByStore.free, ownedByStore{ptr, s.res})
 	return s
+}
+
+// callbacks is what the C library calls back into for a Store: its guardrail trip
+// callback and its change subscribers. C reaches it through a cgo.Handle to a weak
+// pointer: the functions may refer to the store, and a strong reference from the handle
+// table would keep the store reachable forever (and its cleanup from running).
+type callbacks struct {
+	trip    tripState
+	changes changeState
+}
+
+// storeResources are the C-side resources of a Store besides the fc_store, freed with
+// it. They hold no Go pointer (cgo.Handle is an integer), so a cleanup may own them.
+type storeResources struct {
+	// userData is C memory holding the handle: the user_data of the callbacks (a
+	// pointer, as C wants it, without converting an integer to unsafe.Pointer).
+	userData unsafe.Pointer
+	handle   cgo.Handle
+}
+
+func newStoreResources(cb *callbacks) storeResources {
+	handle := cgo.NewHandle(weak.Make(cb))
+	userData := C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
+	*(*C.uintptr_t)(userData) = C.uintptr_t(handle)
+	return storeResources{userData: userData, handle: handle}
+}
+
+// free releases the resources. The fc_store is already freed, which ended its
+// subscriptions and its trip callback with it, so no callback can run (a source may keep
+// the engine alive, but no longer calls back).
+func (r storeResources) free() {
+	if r.userData != nil {
+		C.free(r.userData)
+		r.handle.Delete()
+	}
 }
 
 // NewStore returns an empty store: until the first [Store.Update] every evaluation serves

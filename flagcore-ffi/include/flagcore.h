@@ -82,6 +82,12 @@ enum fc_result
      */
     FC_RESULT_NOT_READY = 203,
     /**
+     * Called from a subscription callback of the same store (`fc_store_subscribe`), for
+     * a function that waits for the store's writer lock, which the callback's caller
+     * holds: it would deadlock, so it did nothing (`reentrant_call`).
+     */
+    FC_RESULT_REENTRANT_CALL = 204,
+    /**
      * flagcore panicked; the call had no effect that can be relied on. A bug: please
      * report it with the last error message (`panic`).
      */
@@ -367,6 +373,54 @@ typedef struct fc_source fc_source;
 typedef struct fc_store fc_store;
 
 /**
+ * A borrowed UTF-8 string: `len` bytes at `ptr`, not NUL-terminated. `ptr` is NULL (and
+ * `len` 0) for an absent value, and never NULL for a present one, even an empty one.
+ * Whoever lends it says how long it stays valid.
+ */
+typedef struct fc_str {
+    /**
+     * The first byte, or NULL for none.
+     */
+    const char *ptr;
+    /**
+     * The length in bytes.
+     */
+    size_t len;
+} fc_str;
+
+/**
+ * What changed in a store, lent to an `fc_change_callback` for the length of the call.
+ */
+typedef struct fc_change {
+    /**
+     * Whether `version` is set: false while the store has no snapshot (a kill before the
+     * first update).
+     */
+    bool has_version;
+    /**
+     * The serving snapshot's version after the change.
+     */
+    uint64_t version;
+    /**
+     * The names of the flags whose definition or kill changed, sorted, `flags_len` of
+     * them: added and removed flags, flags defined differently, flags using a segment or
+     * prerequisite that changed, and the flag a kill, revive or guardrail trip concerns.
+     * May be empty (an update that changed no flag). NULL when `flags_len` is 0.
+     */
+    const struct fc_str *flags;
+    /**
+     * The number of names at `flags`.
+     */
+    size_t flags_len;
+} fc_change;
+
+/**
+ * Called after each change of a store: `user_data` as given to `fc_store_subscribe`, and
+ * the change, lent for the call.
+ */
+typedef void (*fc_change_callback)(void *user_data, const struct fc_change *change);
+
+/**
  * One attribute of an evaluation context, built by the caller. Only the field that `kind`
  * names is read. Every pointer is borrowed for the duration of the call only.
  */
@@ -438,22 +492,6 @@ typedef struct fc_context {
      */
     const struct fc_prepared_context *prepared;
 } fc_context;
-
-/**
- * A borrowed UTF-8 string: `len` bytes at `ptr`, not NUL-terminated. `ptr` is NULL (and
- * `len` 0) for an absent value, and never NULL for a present one, even an empty one.
- * Whoever lends it says how long it stays valid.
- */
-typedef struct fc_str {
-    /**
-     * The first byte, or NULL for none.
-     */
-    const char *ptr;
-    /**
-     * The length in bytes.
-     */
-    size_t len;
-} fc_str;
 
 /**
  * One problem of an invalid snapshot, lent by `fc_last_error_validation`.
@@ -791,6 +829,59 @@ extern "C" {
  * The library's version (`"0.1.0"`), a static NUL-terminated string.
  */
 const char *fc_version(void);
+
+/**
+ * Calls `callback(user_data, change)` after each change of what the store serves, with the
+ * version then serving and the flags that changed: an update (`fc_store_update`, a
+ * source's reload), a kill or revive that changes a flag's kill, a guardrail trip, kills a
+ * source restores from its disk cache. `*out_id` receives the subscription's id (never
+ * 0), for `fc_store_unsubscribe`.
+ *
+ * The callback runs on the thread that made the change, inside the call that made it
+ * (`fc_store_update`, `fc_store_kill`, `fc_store_revive`, `fc_store_observe`,
+ * `fc_file_source_start`, ...) or on a source's thread, while the store's writer lock is
+ * held, so that every subscriber hears of the changes in the order they happened. So:
+ *
+ * - it may evaluate (`fc_store_bool`, `fc_store_snapshot`, ...) and read the version,
+ *   which never wait for that lock; the functions that take it (`fc_store_update`,
+ *   `fc_store_update_file`, `fc_store_kill`, `fc_store_revive`, `fc_store_kills`,
+ *   `fc_store_take_metrics`, `fc_store_set_metrics_enabled`, `fc_store_observe`,
+ *   `fc_store_guardrail_trips`, `fc_store_on_guardrail_trip`, `fc_store_subscribe`,
+ *   `fc_store_unsubscribe`, `fc_file_source_start`, `fc_http_source_start`) fail on its
+ *   thread with `FC_RESULT_REENTRANT_CALL` when given this store. It must not free the
+ *   store, nor stop or free a source feeding it, nor wait for another thread that calls
+ *   any of those functions with this store;
+ * - it must be safe to call from any thread (one call at a time per store), must not
+ *   unwind (a C++ exception), and should be quick: every writer of the store waits for
+ *   it (evaluations never do). The change it is lent is valid for the call only.
+ *
+ * `user_data` must stay valid until `fc_store_unsubscribe` of this id, or `fc_store_free`
+ * of the handle it was made through, has returned: neither returns while the callback
+ * runs, and the callback is never called afterwards.
+ *
+ * Fails with `FC_RESULT_NULL_POINTER` for a NULL store, callback or `out_id`.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `callback` NULL or a function that honours the above, with
+ * `user_data`; `out_id` NULL or valid for a write.
+ */
+fc_result fc_store_subscribe(const struct fc_store *store,
+                             fc_change_callback callback,
+                             void *user_data,
+                             uint64_t *out_id);
+
+/**
+ * Ends subscription `id` made through this handle with `fc_store_subscribe`;
+ * `*out_removed` (unless NULL) receives whether there was one (an unknown or already
+ * ended id is not a failure). Once this returns, the callback is not running and is never
+ * called again, so its `user_data` may be freed.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `out_removed` NULL or valid for a write.
+ */
+fc_result fc_store_unsubscribe(const struct fc_store *store, uint64_t id, bool *out_removed);
 
 /**
  * Checks the context `ctx` describes (as an evaluation would) and copies it into a new
@@ -1351,11 +1442,14 @@ fc_result fc_store_new_from_file(const char *path, size_t path_len, struct fc_st
 
 /**
  * Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
- * sources feeding it (`fc_source`), which keep it alive until they are freed.
+ * sources feeding it (`fc_source`), which keep it alive until they are freed. The
+ * subscriptions made through it end (`fc_store_unsubscribe`): once this returns, their
+ * callbacks are not running and are never called again.
  *
  * # Safety
  *
- * `store` must be NULL or a live handle, used by no other thread now or later.
+ * `store` must be NULL or a live handle, used by no other thread now or later, and not
+ * called from one of its own callbacks.
  */
 void fc_store_free(struct fc_store *store);
 

@@ -44,6 +44,10 @@ pub enum fc_result {
     Io = 202,
     /// No snapshot has been loaded yet (`not_ready`).
     NotReady = 203,
+    /// Called from a subscription callback of the same store (`fc_store_subscribe`), for
+    /// a function that waits for the store's writer lock, which the callback's caller
+    /// holds: it would deadlock, so it did nothing (`reentrant_call`).
+    ReentrantCall = 204,
     /// flagcore panicked; the call had no effect that can be relied on. A bug: please
     /// report it with the last error message (`panic`).
     Panic = 300,
@@ -72,12 +76,13 @@ impl fc_result {
             fc_result::StaleSnapshot => c"stale_snapshot",
             fc_result::Io => c"io",
             fc_result::NotReady => c"not_ready",
+            fc_result::ReentrantCall => c"reentrant_call",
             fc_result::Panic => c"panic",
             fc_result::Internal => c"internal",
         }
     }
 
-    const ALL: [fc_result; 13] = [
+    const ALL: [fc_result; 14] = [
         fc_result::Ok,
         fc_result::NullPointer,
         fc_result::InvalidUtf8,
@@ -89,6 +94,7 @@ impl fc_result {
         fc_result::StaleSnapshot,
         fc_result::Io,
         fc_result::NotReady,
+        fc_result::ReentrantCall,
         fc_result::Panic,
         fc_result::Internal,
     ];

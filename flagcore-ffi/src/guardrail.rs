@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use flagcore_engine::{GuardrailStatus, Kill, Observation};
 
+use crate::change::outside_callbacks;
 use crate::error::fc_result;
 use crate::lists::{fc_kill, out_of_range};
 use crate::panic::{ffi_boundary, ffi_result};
-use crate::ptr::{fc_str, opaque_handle, out_arg, str_arg, write_out, Handle};
+use crate::ptr::{fc_str, opaque_handle, out_arg, str_arg, write_out, Handle, UserData};
 use crate::store::fc_store;
 
 /// Reports what the application saw after serving variant `variant` of flag `flag`: a
@@ -40,6 +41,7 @@ pub unsafe extern "C" fn fc_store_observe(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_observe")?;
         // SAFETY: the caller's promise.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         // SAFETY: the caller's promise.
@@ -63,6 +65,7 @@ pub unsafe extern "C" fn fc_store_guardrail_trips(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_guardrail_trips")?;
         let out_trips = out_arg(out_trips, "out_trips")?;
         // SAFETY: non-NULL and valid (the caller's promise).
         unsafe { write_out(out_trips, store.guardrail_trips()) };
@@ -96,25 +99,6 @@ pub unsafe extern "C" fn fc_store_observations_ignored(
 pub type fc_guardrail_trip_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, kill: *const fc_kill)>;
 
-/// The caller's `user_data`, carried to whichever thread trips a guardrail.
-struct UserData(*mut c_void);
-
-// SAFETY: flagcore never dereferences the pointer; it only hands it back to the caller's
-// callback, on the observing thread. `fc_store_on_guardrail_trip` documents that the
-// callback, with this pointer, must be safe to call from any thread at any time, which is
-// the whole of what Send and Sync ask here.
-unsafe impl Send for UserData {}
-// SAFETY: as for Send.
-unsafe impl Sync for UserData {}
-
-impl UserData {
-    /// The pointer (a method, so that a closure captures the whole `Send` wrapper, not
-    /// its field).
-    fn get(&self) -> *mut c_void {
-        self.0
-    }
-}
-
 /// Calls `callback(user_data, kill)` each time a guardrail of the store trips, replacing
 /// any earlier callback; a NULL `callback` stops the calls.
 ///
@@ -141,7 +125,8 @@ pub unsafe extern "C" fn fc_store_on_guardrail_trip(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
-        let user_data = UserData(user_data);
+        outside_callbacks(store, "fc_store_on_guardrail_trip")?;
+        let user_data = UserData::new(user_data);
         store.on_guardrail_trip(move |kill: &Kill| {
             if let Some(callback) = callback {
                 let lent = fc_kill::lend(kill);

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod buffer;
+mod change;
 mod context;
 mod details;
 mod error;
@@ -22,6 +23,7 @@ mod store;
 
 use std::ffi::c_char;
 
+pub use change::{fc_change, fc_change_callback, fc_store_subscribe, fc_store_unsubscribe};
 pub use context::{
     fc_attribute, fc_context, fc_prepared_context, fc_prepared_context_free,
     fc_prepared_context_new, fc_value_kind, FC_MAX_ATTRIBUTES,
@@ -71,4 +73,5 @@ const _: () = {
     send_sync::<flagcore_engine::Snapshot>();
     send_sync::<flagcore_engine::Store>();
     send_sync::<source::Source>();
+    send_sync::<store::StoreHandle>();
 };

@@ -5,6 +5,7 @@ use std::time::UNIX_EPOCH;
 
 use flagcore_engine::Kill;
 
+use crate::change::outside_callbacks;
 use crate::error::{fc_result, Failure};
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{fc_str, opaque_handle, out_arg, write_out, Handle};
@@ -61,6 +62,7 @@ pub unsafe extern "C" fn fc_store_kills(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_kills")?;
         let out_kills = out_arg(out_kills, "out_kills")?;
         // SAFETY: non-NULL and valid (the caller's promise).
         unsafe { write_out(out_kills, fc_kills::into_raw(store.kills())) };
@@ -161,6 +163,7 @@ pub unsafe extern "C" fn fc_store_take_metrics(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_take_metrics")?;
         let out_metrics = out_arg(out_metrics, "out_metrics")?;
         let mut rows = Vec::new();
         for (flag, counts) in store.take_metrics().flags {

@@ -1,6 +1,6 @@
 //! Crossing the boundary: borrowed strings, out-parameters and opaque handles.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use crate::error::{fc_result, Failure};
 
@@ -35,6 +35,30 @@ impl fc_str {
     /// Lends `s`, or nothing.
     pub fn from_option(s: Option<&str>) -> fc_str {
         s.map_or(fc_str::NONE, fc_str::new)
+    }
+}
+
+/// A caller's `user_data`, carried to whichever thread calls the caller's callback back.
+pub(crate) struct UserData(*mut c_void);
+
+// SAFETY: flagcore never dereferences the pointer; it only hands it back to the caller's
+// callback, on whatever thread calls it. The functions taking a callback
+// (`fc_store_on_guardrail_trip`, `fc_store_subscribe`) document that the callback, with
+// this pointer, must be safe to call from any thread, which is the whole of what Send and
+// Sync ask here.
+unsafe impl Send for UserData {}
+// SAFETY: as for Send: sharing the wrapper only lets threads read the pointer's value.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    pub(crate) fn new(user_data: *mut c_void) -> UserData {
+        UserData(user_data)
+    }
+
+    /// The pointer (a method, so that a closure captures the whole `Send` wrapper, not
+    /// its field).
+    pub(crate) fn get(&self) -> *mut c_void {
+        self.0
     }
 }
 

@@ -10,6 +10,7 @@ use flagcore_engine::source::{
 };
 
 use crate::buffer::Buffer;
+use crate::change::outside_callbacks;
 use crate::error::{fc_result, Failure};
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{fc_str, opaque_handle, out_arg, str_arg, write_out, Handle};
@@ -348,6 +349,7 @@ pub unsafe extern "C" fn fc_file_source_start(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_file_source_start")?;
         let out_source = out_arg(out_source, "out_source")?;
         // SAFETY: the caller's promise.
         let path = unsafe { path_arg(path, path_len, "path")? };
@@ -401,6 +403,7 @@ pub unsafe extern "C" fn fc_http_source_start(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_http_source_start")?;
         let out_source = out_arg(out_source, "out_source")?;
         // SAFETY: the caller's promise.
         let url = unsafe { str_arg(url, url_len, "url")? };

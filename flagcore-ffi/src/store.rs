@@ -1,12 +1,14 @@
 //! `fc_store`: the serving snapshot, updates, kills, metrics, and evaluation without details.
 
 use std::ffi::c_char;
+use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use flagcore_engine::{EvaluationContext, Store};
+use flagcore_engine::{EvaluationContext, Store, SubscriptionId};
 
 use crate::buffer::{write_json, Buffer};
+use crate::change::outside_callbacks;
 use crate::context::{fc_context, with_context};
 use crate::error::{fc_result, Failure};
 use crate::panic::{ffi_boundary, ffi_result};
@@ -21,9 +23,84 @@ pub struct fc_store {
     _private: [u8; 0],
 }
 
-// An `Arc`, so that a source (`fc_source`) can keep feeding the store from its thread
-// after the caller freed its handle.
-opaque_handle!(fc_store => Arc<Store>, "store");
+opaque_handle!(fc_store => StoreHandle, "store");
+
+/// What an `fc_store` points at: the store, and the subscriptions made through the handle.
+pub(crate) struct StoreHandle {
+    /// An `Arc`, so that a source (`fc_source`) can keep feeding the store from its thread
+    /// after the caller freed its handle.
+    store: Arc<Store>,
+    /// The subscriptions made with `fc_store_subscribe`, by the id C was given. Freeing the
+    /// handle ends them, so that no callback runs after `fc_store_free`, even while a
+    /// source keeps the store itself alive.
+    subscriptions: Mutex<Subscriptions>,
+}
+
+/// The ids handed to C for the core's subscriptions: the core's `SubscriptionId` has no
+/// number a binding can read or rebuild.
+#[derive(Default)]
+struct Subscriptions {
+    /// The last id given out; ids start at 1, so that 0 is never one.
+    last: u64,
+    ids: Vec<(u64, SubscriptionId)>,
+}
+
+impl StoreHandle {
+    fn new(store: Store) -> StoreHandle {
+        StoreHandle {
+            store: Arc::new(store),
+            subscriptions: Mutex::new(Subscriptions::default()),
+        }
+    }
+
+    fn subscriptions(&self) -> std::sync::MutexGuard<'_, Subscriptions> {
+        // Each change of the table is one step: a panic cannot leave it half-changed.
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a subscription of the core store; returns the id C will name it by.
+    pub(crate) fn add_subscription(&self, id: SubscriptionId) -> u64 {
+        let mut subscriptions = self.subscriptions();
+        subscriptions.last += 1;
+        let number = subscriptions.last;
+        subscriptions.ids.push((number, id));
+        number
+    }
+
+    /// Ends subscription `number` made through this handle; returns whether there was one.
+    /// Once this returns, its callback is not running and will not run again.
+    pub(crate) fn remove_subscription(&self, number: u64) -> bool {
+        let id = {
+            let mut subscriptions = self.subscriptions();
+            let Some(at) = subscriptions.ids.iter().position(|(n, _)| *n == number) else {
+                return false;
+            };
+            subscriptions.ids.swap_remove(at).1
+        };
+        // Outside the table's lock: this waits for the store's writer lock, under which
+        // the callbacks run.
+        self.store.unsubscribe(id)
+    }
+}
+
+impl Deref for StoreHandle {
+    type Target = Arc<Store>;
+
+    fn deref(&self) -> &Arc<Store> {
+        &self.store
+    }
+}
+
+impl Drop for StoreHandle {
+    fn drop(&mut self) {
+        let ids = std::mem::take(&mut self.subscriptions().ids);
+        for (_, id) in ids {
+            self.store.unsubscribe(id);
+        }
+    }
+}
 
 /// Hands a new store to C.
 ///
@@ -32,7 +109,7 @@ opaque_handle!(fc_store => Arc<Store>, "store");
 /// `out_store` must be non-NULL and valid for a write.
 unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
     // SAFETY: the caller's promise.
-    unsafe { write_out(out_store, fc_store::into_raw(Arc::new(store))) }
+    unsafe { write_out(out_store, fc_store::into_raw(StoreHandle::new(store))) }
 }
 
 /// Creates an empty store into `*out_store`: until the first update every evaluation
@@ -99,11 +176,14 @@ pub unsafe extern "C" fn fc_store_new_from_file(
 }
 
 /// Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
-/// sources feeding it (`fc_source`), which keep it alive until they are freed.
+/// sources feeding it (`fc_source`), which keep it alive until they are freed. The
+/// subscriptions made through it end (`fc_store_unsubscribe`): once this returns, their
+/// callbacks are not running and are never called again.
 ///
 /// # Safety
 ///
-/// `store` must be NULL or a live handle, used by no other thread now or later.
+/// `store` must be NULL or a live handle, used by no other thread now or later, and not
+/// called from one of its own callbacks.
 #[no_mangle]
 pub unsafe extern "C" fn fc_store_free(store: *mut fc_store) {
     ffi_boundary! {
@@ -161,6 +241,7 @@ pub unsafe extern "C" fn fc_store_update(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_update")?;
         // SAFETY: the caller's promise.
         let bytes = unsafe { bytes_arg(bytes, len, "bytes")? };
         let version = store.update(bytes)?;
@@ -188,6 +269,7 @@ pub unsafe extern "C" fn fc_store_update_file(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_update_file")?;
         // SAFETY: the caller's promise.
         let path = unsafe { path_arg(path, path_len, "path")? };
         let version = store.update_file(path)?;
@@ -264,6 +346,7 @@ pub unsafe extern "C" fn fc_store_kill(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_kill")?;
         // SAFETY: the caller's promise.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         // SAFETY: the caller's promise.
@@ -289,6 +372,7 @@ pub unsafe extern "C" fn fc_store_revive(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_revive")?;
         // SAFETY: the caller's promise.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         let was_killed = store.revive(flag);
@@ -313,6 +397,7 @@ pub unsafe extern "C" fn fc_store_set_metrics_enabled(
     ffi_result! {
         // SAFETY: the caller's promise.
         let store = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(store, "fc_store_set_metrics_enabled")?;
         store.set_metrics_enabled(enabled);
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use flagcore::{Counts, Explanation, GuardrailStatus, Kill, MetadataValue, Metrics};
+use flagcore::{Change, Counts, Explanation, GuardrailStatus, Kill, MetadataValue, Metrics};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -100,6 +100,14 @@ pub(crate) fn kill_to_py<'py>(py: Python<'py>, kill: &Kill) -> PyResult<Bound<'p
     dict.set_item("flag", &kill.flag)?;
     dict.set_item("reason", &kill.reason)?;
     dict.set_item("at", unix_seconds(kill.at))?;
+    Ok(dict)
+}
+
+/// `{"version": int | None, "flags": [str, ...]}`: a store's change, for its subscribers.
+pub(crate) fn change_to_py<'py>(py: Python<'py>, change: &Change) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("version", change.version)?;
+    dict.set_item("flags", PyList::new(py, &change.flags)?)?;
     Ok(dict)
 }
 

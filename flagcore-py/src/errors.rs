@@ -102,3 +102,16 @@ fn flagcore_error(py: Python<'_>, message: String, code: &str) -> PyResult<PyErr
     let class = FLAGCORE_ERROR.import(py, ERRORS_MODULE, "FlagcoreError")?;
     Ok(PyErr::from_value(class.call1((message, code))?))
 }
+
+/// `FlagcoreError(message, "reentrant_call")`: `what` (`Store.kill`, ...) was called from a
+/// subscriber of the same store, which runs under the store's writer lock that `what`
+/// would wait for.
+pub(crate) fn reentrant_call(py: Python<'_>, what: &str) -> PyErr {
+    let message = format!(
+        "{what}() was called from a subscriber of the same store, which runs while the \
+         store's writer lock is held: it would deadlock"
+    );
+    match flagcore_error(py, message, "reentrant_call") {
+        Ok(err) | Err(err) => err,
+    }
+}

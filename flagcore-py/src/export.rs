@@ -28,9 +28,9 @@ impl MetricsExporter {
 
     /// Takes `store`'s new counts (`Store.take_metrics`) into the running totals and
     /// renders the page.
-    fn scrape(&self, py: Python<'_>, store: &Bound<'_, Store>) -> String {
-        let store = store.get().core();
-        py.detach(|| self.inner.scrape(store))
+    fn scrape(&self, py: Python<'_>, store: &Bound<'_, Store>) -> PyResult<String> {
+        let store = store.get().writer(py, "MetricsExporter.scrape")?;
+        Ok(py.detach(|| self.inner.scrape(store)))
     }
 
     /// The running evaluation totals so far, shaped as `Store.take_metrics` gives them.

@@ -12,7 +12,8 @@
 //!   running a Rust thread; `status`: their `SourceStatus`.
 //! - `export`: `MetricsExporter` and `statuses_to_prometheus` (Prometheus text pages).
 //! - `callback`: Python functions Rust calls from any thread (`on_status`,
-//!   `on_guardrail_trip`).
+//!   `on_guardrail_trip`, subscribers); `subscription`: `Store.subscribe`, and the rules
+//!   that keep subscribers, which run under the store's writer lock, from deadlocking.
 //! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
 //! - `details`: the `Details` class and the reason/error-code strings.
 //! - `diff`: `diff`, two snapshots compared by structure and by evaluation.
@@ -29,6 +30,7 @@ mod export;
 mod source;
 mod status;
 mod store;
+mod subscription;
 
 use pyo3::prelude::*;
 

@@ -411,7 +411,7 @@ source_pymethods!(FileSource {
         if let Some(dir) = cache_dir {
             options = options.cache(DiskCache::new(dir));
         }
-        let store = Arc::clone(store.get().core());
+        let store = Arc::clone(store.get().writer(py, "FileSource")?);
         let start_path = path.clone();
         let handle = start(py, move || {
             core::FileSource::start(store, start_path, options)
@@ -489,7 +489,7 @@ source_pymethods!(KillsFileSource {
             recheck_interval,
             callback.as_ref(),
         )?;
-        let store = Arc::clone(store.get().core());
+        let store = Arc::clone(store.get().writer(py, "KillsFileSource")?);
         let start_path = path.clone();
         let handle = start(py, move || {
             core::KillsFileSource::start(store, start_path, options)
@@ -606,7 +606,7 @@ source_pymethods!(HttpSource {
         if let Some(callback) = &callback {
             options = options.on_status(core_callback(callback));
         }
-        let store = Arc::clone(store.get().core());
+        let store = Arc::clone(store.get().writer(py, "HttpSource")?);
         let start_url = url.clone();
         let handle = start(py, move || {
             core::HttpSource::start(store, start_url, options)

@@ -18,6 +18,7 @@ use crate::convert::{
 };
 use crate::details::Details;
 use crate::errors::to_py_err;
+use crate::subscription::{outside_subscribers, Subscriptions};
 
 /// Holds the serving snapshot; see the `flagcore` package docs.
 ///
@@ -25,19 +26,27 @@ use crate::errors::to_py_err;
 /// `Send + Sync`, its readers never block and its writers lock only among themselves.
 /// The core store is shared (`Arc`) with the sources that feed it.
 ///
-/// The `on_guardrail_trip` function lives in a [`Callback`] cell the core store's trip
-/// listener shares, which `__traverse__` reports and `__clear__` empties.
+/// The `on_guardrail_trip` function and the subscribers live in [`Callback`] cells the core
+/// store shares, which `__traverse__` reports and `__clear__` empties.
+///
+/// Subscribers run under the core store's writer lock (see [`crate::subscription`]): every
+/// method that takes that lock releases the GIL first, and refuses to run inside a
+/// subscriber of the same store.
 #[pyclass(frozen, module = "flagcore", name = "Store")]
 pub(crate) struct Store {
     inner: Arc<flagcore::Store>,
     trip: Arc<Callback>,
+    subscriptions: Subscriptions,
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Dropped with the interpreter attached (`tp_dealloc`): the function goes now, not
-        // whenever a source thread drops the last reference to the core store.
+        // Dropped with the interpreter attached (`tp_dealloc`): the functions go now, not
+        // whenever a source thread drops the last reference to the core store. The
+        // subscriptions stay in the core store (ending them would wait for its writer lock
+        // with the GIL held), calling nothing.
         self.trip.clear();
+        self.subscriptions.clear();
     }
 }
 
@@ -72,22 +81,27 @@ fn snapshot_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 }
 
 impl Store {
-    /// The core store, for a source to feed or an exporter to read.
-    pub(crate) fn core(&self) -> &Arc<flagcore::Store> {
-        &self.inner
+    /// The core store, for `what` (`Store.kill`, a source to feed it, an exporter to take
+    /// its counts), which waits for its writer lock (with the GIL released): refused inside
+    /// one of its subscribers.
+    pub(crate) fn writer(&self, py: Python<'_>, what: &str) -> PyResult<&Arc<flagcore::Store>> {
+        outside_subscribers(py, &self.inner, what)?;
+        Ok(&self.inner)
     }
 
     /// Validates and swaps in a snapshot with the GIL released: other Python threads go
     /// on evaluating the serving snapshot meanwhile. The bytes stay valid: `bytes` and
     /// `str` are immutable and the caller holds a reference.
     fn load(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let store = self.writer(py, "Store.update")?;
         let bytes = snapshot_bytes(data)?;
-        py.detach(|| self.inner.update(bytes))
+        py.detach(|| store.update(bytes))
             .map_err(|e| to_py_err(py, e))
     }
 
     fn load_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
-        py.detach(|| self.inner.update_file(&path))
+        let store = self.writer(py, "Store.update_file")?;
+        py.detach(|| store.update_file(&path))
             .map_err(|e| to_py_err(py, e))
     }
 }
@@ -104,7 +118,11 @@ impl Store {
         inner.on_guardrail_trip(move |kill: &Kill| {
             cell.call(|py| Ok(kill_to_py(py, kill)?.into_any()));
         });
-        Store { inner, trip }
+        Store {
+            inner,
+            trip,
+            subscriptions: Subscriptions::default(),
+        }
     }
 
     /// A store serving the snapshot file at `path`.
@@ -336,20 +354,23 @@ impl Store {
 
     /// Kills `flag` (it serves its `off_variant`) until revived, across updates. The GIL
     /// is released: a source's disk cache writes the kills (and fsyncs) before this returns.
-    fn kill(&self, py: Python<'_>, flag: &str, reason: &str) {
-        py.detach(|| self.inner.kill(flag, reason));
+    fn kill(&self, py: Python<'_>, flag: &str, reason: &str) -> PyResult<()> {
+        let store = self.writer(py, "Store.kill")?;
+        py.detach(|| store.kill(flag, reason));
+        Ok(())
     }
 
     /// Lifts a kill; returns whether `flag` was killed. The GIL is released, as for `kill`.
-    fn revive(&self, py: Python<'_>, flag: &str) -> bool {
-        py.detach(|| self.inner.revive(flag))
+    fn revive(&self, py: Python<'_>, flag: &str) -> PyResult<bool> {
+        let store = self.writer(py, "Store.revive")?;
+        Ok(py.detach(|| store.revive(flag)))
     }
 
     /// The kills in force, by flag name.
     fn kills<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let kills = self
-            .inner
-            .kills()
+        let store = self.writer(py, "Store.kills")?;
+        let kills = py
+            .detach(|| store.kills())
             .iter()
             .map(|k| kill_to_py(py, k))
             .collect::<PyResult<Vec<_>>>()?;
@@ -364,22 +385,29 @@ impl Store {
     /// An unknown flag or variant is a counted no-op (`observations_ignored`), never an
     /// exception, and so is `variant=None` (the caller's default was served: what
     /// `Details.variant` then says); a killed or disabled flag gathers no evidence,
-    /// uncounted. No lock, no allocation:
-    /// the GIL stays held, except for the one observation that trips, which records the
-    /// kill (and, with a disk cache, writes it) before returning.
+    /// uncounted. No lock, no allocation; the one observation that trips records the
+    /// kill (and, with a disk cache, writes it) before returning. The GIL stays held
+    /// while the store has no subscriber (see [`crate::subscription`]).
     #[pyo3(signature = (flag, variant, *, error, latency_ms=None))]
     fn observe(
         &self,
+        py: Python<'_>,
         flag: &str,
         variant: Option<&str>,
         error: bool,
         latency_ms: Option<f64>,
     ) -> PyResult<()> {
+        let store = self.writer(py, "Store.observe")?;
         let latency = latency_ms.map(latency).transpose()?;
         // No flag has a variant named "": the core ignores and counts it.
         let variant = variant.unwrap_or("");
-        self.inner
-            .observe(flag, variant, Observation { error, latency });
+        let observation = Observation { error, latency };
+        if self.subscriptions.any() {
+            // A trip would call the subscribers, which take the GIL, under the writer lock.
+            py.detach(|| store.observe(flag, variant, observation));
+        } else {
+            store.observe(flag, variant, observation);
+        }
         Ok(())
     }
 
@@ -396,8 +424,9 @@ impl Store {
 
     /// How many guardrails have tripped since the store was created.
     #[getter]
-    fn guardrail_trips(&self) -> u64 {
-        self.inner.guardrail_trips()
+    fn guardrail_trips(&self, py: Python<'_>) -> PyResult<u64> {
+        let store = self.writer(py, "Store.guardrail_trips")?;
+        Ok(py.detach(|| store.guardrail_trips()))
     }
 
     /// How many `observe` calls named an unknown flag or variant.
@@ -423,22 +452,55 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `callback` with each change of what the store serves, as a `dict`
+    /// (`{"version": int | None, "flags": [str, ...]}`: the version then serving and the
+    /// flags whose definition or kill changed), whatever made it: `update`, `kill`,
+    /// `revive`, a source, a guardrail trip. Returns the subscription's id.
+    ///
+    /// The callback runs on the thread that made the change, with the GIL taken, while the
+    /// store's writer lock is held (so that it hears of changes in order): it should be
+    /// quick, and the store's methods that take that lock raise `FlagcoreError` (code
+    /// `reentrant_call`) inside it. An exception it raises is logged to the `flagcore`
+    /// logger and never reaches the code that made the change.
+    fn subscribe(&self, py: Python<'_>, callback: Bound<'_, PyAny>) -> PyResult<u64> {
+        outside_subscribers(py, &self.inner, "Store.subscribe")?;
+        if !callback.is_callable() {
+            let type_name = callback.get_type().name()?;
+            return Err(PyTypeError::new_err(format!(
+                "subscribe needs a callable, not {type_name}"
+            )));
+        }
+        self.subscriptions.subscribe(py, &self.inner, callback)
+    }
+
+    /// Ends subscription `id`; returns whether there was one. Once this returns, its
+    /// callback is not running and is never called again.
+    fn unsubscribe(&self, py: Python<'_>, id: u64) -> PyResult<bool> {
+        outside_subscribers(py, &self.inner, "Store.unsubscribe")?;
+        Ok(self.subscriptions.unsubscribe(py, &self.inner, id))
+    }
+
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        self.trip.traverse(&visit)
+        self.trip.traverse(&visit)?;
+        self.subscriptions.traverse(&visit)
     }
 
     fn __clear__(&self) {
         self.trip.clear();
+        self.subscriptions.clear();
     }
 
     /// Evaluation counts since the last call, per flag and variant; resets them.
     fn take_metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        metrics_to_py(py, &self.inner.take_metrics())
+        let store = self.writer(py, "Store.take_metrics")?;
+        metrics_to_py(py, &py.detach(|| store.take_metrics()))
     }
 
     /// Turns evaluation counting on (the default) or off.
-    fn set_metrics_enabled(&self, enabled: bool) {
-        self.inner.set_metrics_enabled(enabled);
+    fn set_metrics_enabled(&self, py: Python<'_>, enabled: bool) -> PyResult<()> {
+        let store = self.writer(py, "Store.set_metrics_enabled")?;
+        py.detach(|| store.set_metrics_enabled(enabled));
+        Ok(())
     }
 
     /// A flag's `metadata`; empty when the flag has none or does not exist.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -179,13 +181,15 @@ def test_async_client(client: OpenFeatureClient) -> None:
 
 def test_update_emits_configuration_changed(provider: FlagcoreProvider, client: OpenFeatureClient) -> None:
     changed = events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
-    provider.update(snapshot(2, FLAGS))  # first through the provider: every flag
-    assert sorted(changed.get(timeout=5).flags_changed or []) == sorted(FLAGS)
+    provider.update(snapshot(2, FLAGS))  # the same flags: a new version, no flag changed
+    details = changed.get(timeout=5)
+    assert details.flags_changed == [] and details.metadata == {"version": 2}
     new_flags = {**FLAGS, "dark-mode": bool_flag(fallthrough={"variant": "off"}), "extra": bool_flag()}
     del new_flags["ratio"]
     assert provider.update(snapshot(3, new_flags)) == 3
     details = changed.get(timeout=5)
-    assert details.flags_changed == ["dark-mode", "extra", "ratio"]
+    # "needs-dark-mode" has "dark-mode" as a prerequisite: what it serves may change too.
+    assert details.flags_changed == ["dark-mode", "extra", "needs-dark-mode", "ratio"]
     assert details.metadata == {"version": 3}
     assert client.get_boolean_value("dark-mode", True) is False
     # An invalid or stale snapshot raises and emits nothing; the old one serves on.
@@ -198,16 +202,63 @@ def test_update_emits_configuration_changed(provider: FlagcoreProvider, client: 
     assert provider.revive("color") is True
     assert changed.get(timeout=5).flags_changed == ["color"]
     assert provider.revive("color") is False
-    assert changed.empty()
     assert provider.store.version == 3
+    time.sleep(0.1)  # handlers run on the SDK's threads: let a stray one arrive
+    assert changed.empty()
 
 
-def test_segment_changes_report_every_flag(provider: FlagcoreProvider, client: OpenFeatureClient) -> None:
+def test_changes_made_on_the_store_emit_events(provider: FlagcoreProvider, client: OpenFeatureClient) -> None:
     changed = events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
-    provider.update(snapshot(2, FLAGS, segments={}))
-    changed.get(timeout=5)
-    provider.update(snapshot(3, FLAGS, segments={"beta": {"include": ["ann"]}}))
-    assert sorted(changed.get(timeout=5).flags_changed or []) == sorted(FLAGS)
+    store = provider.store  # not through the provider
+    store.update(snapshot(2, {**FLAGS, "color": {**FLAGS["color"], "fallthrough": {"variant": "red"}}}))
+    details = changed.get(timeout=5)
+    assert (details.flags_changed, details.metadata) == (["color"], {"version": 2})
+    assert client.get_string_value("color", "x") == "#f00"
+    store.kill("max-items", "incident")
+    details = changed.get(timeout=5)
+    assert (details.flags_changed, details.metadata) == (["max-items"], {"version": 2})
+    assert client.get_integer_value("max-items", 0) == 10
+    store.revive("max-items")
+    assert changed.get(timeout=5).flags_changed == ["max-items"]
+
+
+def test_a_file_source_emits_events(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(snapshot(1, FLAGS))
+    store = flagcore.Store()
+    with flagcore.FileSource(store, path, debounce=0.01):
+        api.set_provider_and_wait(FlagcoreProvider(store))
+        client = api.get_client()
+        changed = events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
+        temporary = tmp_path / "flags.json.tmp"
+        temporary.write_text(snapshot(2, {**FLAGS, "ratio": {**FLAGS["ratio"], "enabled": False}}))
+        os.replace(temporary, path)  # the source reloads it on its own thread
+        details = changed.get(timeout=5)
+        assert (details.flags_changed, details.metadata) == (["ratio"], {"version": 2})
+        assert client.get_float_value("ratio", 0.0) == 0.25
+
+
+def test_segment_changes_report_the_flags_using_them() -> None:
+    flags = {
+        "beta-only": bool_flag(
+            rules=[{"conditions": [{"in_segment": "beta"}], "serve": {"variant": "on"}}],
+            fallthrough={"variant": "off"},
+        ),
+        "plain": bool_flag(),
+    }
+    provider = FlagcoreProvider(flagcore.Store.from_bytes(snapshot(1, flags, segments={"beta": {"include": ["ann"]}})))
+    api.set_provider_and_wait(provider)
+    changed = events(api.get_client(), ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
+    provider.store.update(snapshot(2, flags, segments={"beta": {"include": ["bob"]}}))
+    assert changed.get(timeout=5).flags_changed == ["beta-only"]
+
+
+def test_shutdown_ends_the_events(provider: FlagcoreProvider, client: OpenFeatureClient) -> None:
+    changed = events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
+    api.clear_providers()  # shuts the provider down
+    provider.store.kill("color", "after shutdown")
+    time.sleep(0.1)
+    assert changed.empty()
 
 
 def test_initialize_from_a_file(tmp_path: Path) -> None:
@@ -239,15 +290,17 @@ def test_empty_store_is_not_ready_until_updated() -> None:
     client = api.get_client()
     ready = events(client, ProviderEvent.PROVIDER_READY)
     errors = events(client, ProviderEvent.PROVIDER_ERROR)
+    changed = events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
     api.set_provider(provider)
     error = errors.get(timeout=5)
     assert error.error_code == ErrorCode.PROVIDER_NOT_READY
     assert client.get_provider_status() == ProviderStatus.ERROR
     details = client.get_boolean_details("dark-mode", False)
     assert (details.value, details.error_code) == (False, ErrorCode.PROVIDER_NOT_READY)
-    provider.update(snapshot(1, FLAGS))
+    provider.store.update(snapshot(1, FLAGS))  # on the store: the provider hears of it
     ready.get(timeout=5)
     assert client.get_provider_status() == ProviderStatus.READY
+    assert sorted(changed.get(timeout=5).flags_changed or []) == sorted(FLAGS)
     assert client.get_boolean_value("dark-mode", False) is True
 
 

@@ -12,12 +12,19 @@
 // in rules); its attributes become flagcore attributes (strings, booleans, integers,
 // floats, json.Number, time.Time as Unix milliseconds; values of other types are skipped).
 // The store stays the caller's: update it, kill flags, and Close it after Shutdown.
+//
+// Events: from Init to Shutdown, each change of the store emits PROVIDER_CONFIGURATION_CHANGED
+// with the names of the flags that changed (FlagChanges) and the snapshot version then
+// serving (EventMetadata["snapshotVersion"]), whatever made it: [flagcore.Store.Update], a
+// kill or revive, a [flagcore.Source], a guardrail trip ([flagcore.Store.Subscribe]).
 package provider
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
 	"github.com/open-feature/go-sdk/openfeature"
@@ -39,16 +46,26 @@ const (
 // Provider evaluates OpenFeature flags with a flagcore store.
 type Provider struct {
 	store *flagcore.Store
+	// events is what EventChannel gives the SDK; never closed (the SDK stops reading on
+	// its own shutdown signal).
+	events chan openfeature.Event
+
+	mu sync.Mutex
+	// unsubscribe ends the store subscription Init made, and stopped ends the sends it
+	// may be blocked in; both nil outside Init..Shutdown.
+	unsubscribe func()
+	stopped     chan struct{}
 }
 
 var (
 	_ openfeature.FeatureProvider = (*Provider)(nil)
 	_ openfeature.StateHandler    = (*Provider)(nil)
+	_ openfeature.EventHandler    = (*Provider)(nil)
 )
 
 // New returns a provider evaluating with store.
 func New(store *flagcore.Store) *Provider {
-	return &Provider{store: store}
+	return &Provider{store: store, events: make(chan openfeature.Event, 16)}
 }
 
 // Metadata names the provider.
@@ -62,13 +79,62 @@ func (p *Provider) Hooks() []openfeature.Hook {
 }
 
 // Init is called by the SDK when the provider is registered: the store is ready as soon as
-// it exists (before its first snapshot, evaluations report PROVIDER_NOT_READY).
+// it exists (before its first snapshot, evaluations report PROVIDER_NOT_READY). It
+// subscribes to the store's changes, for the configuration-changed events; it fails only
+// for a closed store.
 func (p *Provider) Init(openfeature.EvaluationContext) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unsubscribe != nil {
+		return nil
+	}
+	stopped := make(chan struct{})
+	unsubscribe, err := p.store.Subscribe(func(c flagcore.Change) { p.emit(c, stopped) })
+	if err != nil {
+		return err
+	}
+	p.unsubscribe, p.stopped = unsubscribe, stopped
 	return nil
 }
 
-// Shutdown leaves the store to its owner.
-func (p *Provider) Shutdown() {}
+// Shutdown ends the subscription to the store's changes and leaves the store to its owner.
+func (p *Provider) Shutdown() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unsubscribe != nil {
+		p.unsubscribe()
+		close(p.stopped)
+		p.unsubscribe, p.stopped = nil, nil
+	}
+}
+
+// EventChannel gives the SDK the provider's events.
+func (p *Provider) EventChannel() <-chan openfeature.Event {
+	return p.events
+}
+
+// emit sends the configuration-changed event of a store change. It runs on the store's
+// subscriber goroutine, never under the store's lock, so waiting for the SDK to read it
+// blocks no writer; it gives up when the provider shuts down.
+func (p *Provider) emit(c flagcore.Change, stopped <-chan struct{}) {
+	details := openfeature.ProviderEventDetails{
+		Message:     "flags changed; no snapshot yet",
+		FlagChanges: c.Flags,
+	}
+	if c.HasVersion {
+		details.Message = fmt.Sprintf("flags changed; snapshot version %d", c.Version)
+		details.EventMetadata = map[string]any{MetadataVersion: int64(c.Version)}
+	}
+	event := openfeature.Event{
+		ProviderName:         Name,
+		EventType:            openfeature.ProviderConfigChange,
+		ProviderEventDetails: details,
+	}
+	select {
+	case p.events <- event:
+	case <-stopped:
+	}
+}
 
 // evaluation is what one typed evaluation returns, before its value is converted.
 type evaluation[T any] struct {

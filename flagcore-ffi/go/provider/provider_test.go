@@ -3,7 +3,9 @@ package provider_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
 	"github.com/flagcore/flagcore/flagcore-ffi/go/provider"
@@ -183,5 +185,97 @@ func TestNotReadyStore(t *testing.T) {
 	}
 	if provider.New(store).Metadata().Name != "flagcore" {
 		t.Error("name")
+	}
+}
+
+// configChanges registers a PROVIDER_CONFIGURATION_CHANGED handler on c, through the SDK.
+func configChanges(t *testing.T, c *openfeature.Client) <-chan openfeature.EventDetails {
+	t.Helper()
+	got := make(chan openfeature.EventDetails, 16)
+	handler := func(details openfeature.EventDetails) { got <- details }
+	c.AddHandler(openfeature.ProviderConfigChange, &handler)
+	t.Cleanup(func() { c.RemoveHandler(openfeature.ProviderConfigChange, &handler) })
+	return got
+}
+
+func nextChange(t *testing.T, got <-chan openfeature.EventDetails, version int64, flags ...string) {
+	t.Helper()
+	select {
+	case details := <-got:
+		if details.ProviderName != provider.Name || !reflect.DeepEqual(details.FlagChanges, flags) ||
+			details.EventMetadata[provider.MetadataVersion] != version {
+			t.Errorf("event = %+v, want flags %v at version %d", details, flags, version)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no configuration change for %v", flags)
+	}
+}
+
+// The provider hears of every change of its store, however it was made: here the store's
+// own Update and Kill, called without the provider.
+func TestConfigurationChangedFromTheStore(t *testing.T) {
+	c, store := client(t)
+	got := configChanges(t, c)
+	// "theme" now serves dark to everyone; nothing else changed.
+	doc := strings.Replace(snapshot, `"version": 7`, `"version": 8`, 1)
+	doc = strings.Replace(doc, `"fallthrough": {"variant": "light"}`, `"fallthrough": {"variant": "dark"}`, 1)
+	if v, err := store.Update([]byte(doc)); err != nil || v != 8 {
+		t.Fatalf("update = %d, %v", v, err)
+	}
+	nextChange(t, got, 8, "theme")
+	if s, _ := c.StringValue(context.Background(), "theme", "?", openfeature.NewEvaluationContext("u", nil)); s != "#000" {
+		t.Errorf("theme after the update = %q", s)
+	}
+	// A kill names the flag killed (the core does not add "needs-checkout", which has it
+	// as a prerequisite; an update that changed "checkout" would).
+	if err := store.Kill("checkout", "incident"); err != nil {
+		t.Fatal(err)
+	}
+	nextChange(t, got, 8, "checkout")
+	if _, err := store.Revive("checkout"); err != nil {
+		t.Fatal(err)
+	}
+	nextChange(t, got, 8, "checkout")
+	if st := c.State(); st != openfeature.ReadyState {
+		t.Errorf("state = %v", st)
+	}
+}
+
+// After Shutdown the provider no longer listens; the store goes on serving its owner.
+func TestShutdownEndsTheEvents(t *testing.T) {
+	store, err := flagcore.NewStoreFromBytes([]byte(snapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	p := provider.New(store)
+	if err := p.Init(openfeature.EvaluationContext{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Kill("theme", "one"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-p.EventChannel():
+		if e.EventType != openfeature.ProviderConfigChange || !reflect.DeepEqual(e.FlagChanges, []string{"theme"}) {
+			t.Errorf("event = %+v", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+	p.Shutdown()
+	p.Shutdown()
+	if err := store.Kill("retries", "two"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-p.EventChannel():
+		t.Errorf("event after Shutdown: %+v", e)
+	case <-time.After(50 * time.Millisecond):
+	}
+	closed := flagcore.NewStore()
+	closed.Close()
+	if err := provider.New(closed).Init(openfeature.EvaluationContext{}); err == nil {
+		t.Error("Init over a closed store succeeded")
 	}
 }

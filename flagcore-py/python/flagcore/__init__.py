@@ -42,6 +42,7 @@ from flagcore._flagcore import (
 )
 from flagcore._types import (
     AttrValue,
+    Change,
     DiffContext,
     DiffReport,
     Explanation,
@@ -58,6 +59,7 @@ from flagcore._types import (
 
 __all__ = [
     "AttrValue",
+    "Change",
     "Details",
     "DiffContext",
     "DiffReport",

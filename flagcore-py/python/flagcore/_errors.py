@@ -17,9 +17,11 @@ class FlagcoreError(Exception):
     """Base of flagcore's errors; the store's serving snapshot is unchanged.
 
     ``code`` is the same stable string as in Rust, C and Go: ``"invalid_snapshot"``,
-    ``"stale_snapshot"`` or ``"io"`` (a file could not be read; ``__cause__`` is then the
-    ``OSError``, e.g. ``FileNotFoundError``, that the operating system reported); a
-    :class:`SourceError` has the codes of a source's failures.
+    ``"stale_snapshot"``, ``"io"`` (a file could not be read; ``__cause__`` is then the
+    ``OSError``, e.g. ``FileNotFoundError``, that the operating system reported) or
+    ``"reentrant_call"`` (a method that changes the store called from one of its
+    subscribers, where it would deadlock); a :class:`SourceError` has the codes of a
+    source's failures.
     """
 
     code: str

@@ -11,6 +11,7 @@ from typing import Any, Literal, final
 from flagcore._errors import SourceError
 from flagcore._types import (
     AttrValue,
+    Change,
     DiffContext,
     DiffReport,
     Explanation,
@@ -204,6 +205,15 @@ class Store:
         """Calls ``callback`` with the kill each time a guardrail trips, on the thread whose
         ``observe`` tripped it; ``None`` removes it. Its exceptions are logged (logger
         ``flagcore``), never raised by ``observe``."""
+    def subscribe(self, callback: Callable[[Change], object]) -> builtins.int:
+        """Calls ``callback`` with each change of what the store serves (an update, a kill,
+        a revive, a source's reload, a guardrail trip), on the thread that made it, under
+        the store's writer lock; returns the subscription's id. Its exceptions are logged
+        (logger ``flagcore``); the store's writing methods raise ``FlagcoreError`` (code
+        ``reentrant_call``) inside it."""
+    def unsubscribe(self, id: builtins.int) -> builtins.bool:
+        """Ends a subscription; returns whether there was one. Once it returns, the
+        callback is not running and is never called again."""
     def take_metrics(self) -> dict[str, FlagMetrics]: ...
     def set_metrics_enabled(self, enabled: builtins.bool) -> None: ...
     def flag_metadata(self, flag: str) -> dict[str, MetadataValue]: ...

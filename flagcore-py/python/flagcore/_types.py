@@ -8,6 +8,7 @@ from typing import Any, Literal, TypedDict, Union
 
 __all__ = [
     "AttrValue",
+    "Change",
     "DiffContext",
     "DiffReport",
     "Explanation",
@@ -36,6 +37,18 @@ class Kill(TypedDict):
     reason: str
     at: float
     """When, in Unix seconds."""
+
+
+class Change(TypedDict):
+    """What changed in a store, as :meth:`flagcore.Store.subscribe` tells it."""
+
+    version: int | None
+    """The serving snapshot's version after the change; ``None`` while there is none (a
+    kill before the first update)."""
+    flags: list[str]
+    """The flags whose definition or kill changed, sorted: added, removed or defined
+    differently, using a segment or prerequisite that changed, or the flag a kill, revive
+    or guardrail trip concerns. Empty after an update that changed no flag."""
 
 
 class VariantCounts(TypedDict):

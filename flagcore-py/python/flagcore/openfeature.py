@@ -29,16 +29,17 @@ Results: flagcore's reasons are OpenFeature's (``PREREQUISITE_FAILED``, which Op
 set, ``flagcore.rule_index``, ``flagcore.rule_id``, ``flagcore.target``,
 ``flagcore.bucket`` and ``flagcore.step`` (the schedule step in force).
 
-Events: :meth:`FlagcoreProvider.update`, :meth:`~FlagcoreProvider.update_file`,
-:meth:`~FlagcoreProvider.kill` and :meth:`~FlagcoreProvider.revive` emit
-``PROVIDER_CONFIGURATION_CHANGED`` with the names of the flags that changed (and
-``PROVIDER_READY`` first when the store had no snapshot before). Changes made on the
-:class:`Store` directly are not seen by the provider and emit nothing.
+Events: from :meth:`~FlagcoreProvider.initialize` to :meth:`~FlagcoreProvider.shutdown`,
+each change of the store emits ``PROVIDER_CONFIGURATION_CHANGED`` with the names of the
+flags that changed (``flags_changed``) and the version then serving (``metadata``),
+whatever made it: :meth:`Store.update` or this provider's :meth:`~FlagcoreProvider.update`,
+a kill or revive, a source feeding the store, a guardrail trip (:meth:`Store.subscribe`
+says which flags changed, once, when the change is made). The first snapshot of a store
+that had none when the provider was initialized emits ``PROVIDER_READY`` first.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -53,7 +54,7 @@ from openfeature.provider import AbstractProvider, Metadata
 
 from flagcore._errors import FlagcoreError
 from flagcore._flagcore import Details, Store
-from flagcore._types import AttrValue
+from flagcore._types import AttrValue, Change
 
 __all__ = ["FlagcoreProvider"]
 
@@ -75,10 +76,10 @@ class FlagcoreProvider(AbstractProvider):
     """Serves OpenFeature evaluations from a flagcore :class:`Store`.
 
     Give it a ``store`` (shared with code that calls the store directly, which is
-    faster), or a ``path`` to load in :meth:`initialize`, or neither (an empty store,
-    to fill with :meth:`update`). :meth:`initialize` fails with ``PROVIDER_NOT_READY``
-    when no snapshot is loaded by then; a later successful :meth:`update` makes the
-    provider ``READY``.
+    faster, and with the sources feeding it), or a ``path`` to load in :meth:`initialize`,
+    or neither (an empty store, to fill with :meth:`update`). :meth:`initialize` fails with
+    ``PROVIDER_NOT_READY`` when no snapshot is loaded by then; the store's first snapshot,
+    however it comes, makes the provider ``READY``.
     """
 
     def __init__(
@@ -92,10 +93,14 @@ class FlagcoreProvider(AbstractProvider):
         self.store: Store = store if store is not None else Store()
         self._path = path
         self._metadata = Metadata(name=name)
+        # Guards the three fields below. The store's subscriber takes it under the
+        # store's writer lock: never wait for that lock while holding this one.
         self._lock = threading.Lock()
-        # The last document seen through this provider, to tell which flags changed.
-        self._flags: dict[str, Any] | None = None
-        self._segments: dict[str, Any] | None = None
+        self._subscription: int | None = None
+        # While initialize runs, changes emit nothing: the SDK emits READY after it.
+        self._initializing = True
+        # Whether the SDK has been told the provider is READY.
+        self._ready = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -103,73 +108,71 @@ class FlagcoreProvider(AbstractProvider):
         return self._metadata
 
     def initialize(self, evaluation_context: EvaluationContext) -> None:
-        if self._path is not None and self.store.version is None:
-            data = _read(self._path)
+        """Subscribes to the store's changes (for the events), then loads ``path`` if the
+        store has no snapshot yet; raises ``PROVIDER_NOT_READY`` if it still has none."""
+        # Outside self._lock: subscribing waits for the store's writer lock.
+        if self._subscription is None:
+            self._subscription = self.store.subscribe(self._changed)
+        try:
+            if self._path is not None and self.store.version is None:
+                self.store.update(_read(self._path))
+        finally:
             with self._lock:
-                self.store.update(data)
-                self._remember(data)
-        if self.store.version is None:
+                self._initializing = False
+                self._ready = self.store.version is not None
+        if not self._ready:
             raise ProviderNotReadyError(
                 "no flagcore snapshot is loaded: pass path= or a loaded store, or call update()"
             )
 
     def shutdown(self) -> None:
-        """Nothing to release: the store keeps serving direct callers."""
+        """Ends the subscription to the store's changes; the store keeps serving direct
+        callers (and its sources keep feeding it)."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            self.store.unsubscribe(subscription)
+        with self._lock:
+            self._initializing = True
 
-    # -- changes, with events --------------------------------------------------------
+    # -- changes: the events come from the store's subscription ----------------------
 
     def update(self, data: bytes | str) -> int:
-        """Loads a snapshot (``Store.update``) and emits the events; returns its version.
-
-        Raises like ``Store.update`` (the serving snapshot stays) and then emits nothing.
-        """
-        with self._lock:
-            was_ready = self.store.version is not None
-            version = self.store.update(data)
-            changed = self._remember(data)
-        if not was_ready:
-            self.emit_provider_ready(ProviderEventDetails(message=f"snapshot version {version}"))
-        self.emit_provider_configuration_changed(
-            ProviderEventDetails(
-                flags_changed=changed,
-                message=f"snapshot version {version}",
-                metadata={"version": version},
-            )
-        )
-        return version
+        """``Store.update``: loads a snapshot; returns its version. The store's
+        subscription emits the events. Raises like ``Store.update`` (the serving snapshot
+        stays), and nothing is emitted."""
+        return self.store.update(data)
 
     def update_file(self, path: str | os.PathLike[str]) -> int:
         """Reads the file at ``path`` and :meth:`update`\\ s from it."""
         return self.update(_read(path))
 
     def kill(self, flag: str, reason: str) -> None:
-        """``Store.kill`` and a ``PROVIDER_CONFIGURATION_CHANGED`` event for ``flag``."""
+        """``Store.kill``: the event names ``flag`` (none if it was killed already)."""
         self.store.kill(flag, reason)
-        self.emit_provider_configuration_changed(
-            ProviderEventDetails(flags_changed=[flag], message=f"killed: {reason}")
-        )
 
     def revive(self, flag: str) -> bool:
-        """``Store.revive``, with an event when ``flag`` was killed."""
-        was_killed = self.store.revive(flag)
-        if was_killed:
-            self.emit_provider_configuration_changed(
-                ProviderEventDetails(flags_changed=[flag], message="revived")
-            )
-        return was_killed
+        """``Store.revive``: the event names ``flag`` (none if it was not killed)."""
+        return self.store.revive(flag)
 
-    def _remember(self, data: bytes | str) -> list[str]:
-        """Records the document just loaded; returns the flags that differ from the last
-        one (every flag of both when segments changed, since flags use segments)."""
-        document = json.loads(data)
-        flags: dict[str, Any] = document.get("flags", {})
-        segments: dict[str, Any] = document.get("segments", {})
-        old_flags, old_segments = self._flags, self._segments
-        self._flags, self._segments = flags, segments
-        if old_flags is None or old_segments != segments:
-            return sorted(set(flags) | set(old_flags or ()))
-        names = set(flags) | set(old_flags)
-        return sorted(n for n in names if flags.get(n) != old_flags.get(n))
+    def _changed(self, change: Change) -> None:
+        """The store's subscriber: runs on the thread that made the change, under the
+        store's writer lock (the SDK runs the handlers on its own threads)."""
+        version = change["version"]
+        with self._lock:
+            if self._initializing:
+                return
+            became_ready = not self._ready and version is not None
+            if became_ready:
+                self._ready = True
+        if became_ready:
+            self.emit_provider_ready(ProviderEventDetails(message=f"snapshot version {version}"))
+        self.emit_provider_configuration_changed(
+            ProviderEventDetails(
+                flags_changed=change["flags"],
+                message=f"snapshot version {version}" if version is not None else "no snapshot yet",
+                metadata={"version": version} if version is not None else {},
+            )
+        )
 
     # -- evaluation ------------------------------------------------------------------
 
