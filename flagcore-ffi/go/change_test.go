@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,29 +62,18 @@ func TestSubscribeHearsUpdatesKillsAndRevives(t *testing.T) {
 	got, unsubscribe := changes(t, store)
 
 	// Only "color" is defined differently; "extra" is new.
-	doc := []byte(`{"version": 3, "flags": {
-  "search": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-    "metadata": {"owner": "search-team", "ticket": 42, "temporary": true},
-    "rules": [{"id": "staff", "conditions": [{"attribute": "email", "op": "ends_with",
-      "values": ["@corp.example"]}], "serve": {"variant": "on"}}],
-    "fallthrough": {"variant": "off"}},
-  "color": {"variants": {"red": "#f00", "blue": "#00f"}, "enabled": true,
-    "off_variant": "red", "fallthrough": {"variant": "red"}},
-  "limit": {"variants": {"low": 10, "high": 9007199254740993}, "enabled": true,
-    "off_variant": "low", "fallthrough": {"variant": "high"}},
-  "ratio": {"variants": {"low": 0.25, "high": 0.75}, "enabled": true,
-    "off_variant": "low", "fallthrough": {"variant": "high"}},
-  "limits": {"variants": {"a": {"max": 10, "name": "café"}}, "enabled": true,
-    "off_variant": "a", "fallthrough": {"variant": "a"}},
+	doc := strings.Replace(testSnapshot, `"version": 2`, `"version": 3`, 1)
+	doc = strings.Replace(doc, `"off_variant": "red", "fallthrough": {"variant": "blue"}`,
+		`"off_variant": "red", "fallthrough": {"variant": "red"}`, 1)
+	doc = strings.Replace(doc, `"flags": {`, `"flags": {
   "extra": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-    "fallthrough": {"variant": "on"}}
-}}`)
-	if _, err := store.Update(doc); err != nil {
+    "fallthrough": {"variant": "on"}},`, 1)
+	if _, err := store.Update([]byte(doc)); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, got, 3, "color", "extra")
 	// Refused updates change nothing and tell nothing.
-	if _, err := store.Update(doc); !errors.Is(err, flagcore.ErrStaleSnapshot) {
+	if _, err := store.Update([]byte(doc)); !errors.Is(err, flagcore.ErrStaleSnapshot) {
 		t.Fatalf("stale update: %v", err)
 	}
 	if err := store.Kill("search", "incident"); err != nil {
@@ -157,15 +147,10 @@ func TestSubscribeHearsAFileSourceAndAGuardrailTrip(t *testing.T) {
 	expect(t, got, 1, "checkout", "plain") // the first read, inside NewFileSource
 
 	// A reload on the source's own thread, which C calls back from.
-	writeAtomically(t, path, `{"version": 2, "flags": {
-  "checkout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-    "fallthrough": {"variant": "on"},
-    "guardrails": [
-      {"id": "budget", "watch": ["on"], "max_error_rate": 0.05},
-      {"id": "errors", "watch": ["on"], "baseline": "off", "max_increase": 0.01}]},
-  "plain": {"variants": {"on": true, "off": false}, "enabled": false, "off_variant": "off",
-    "fallthrough": {"variant": "on"}}
-}}`)
+	reloaded := strings.Replace(guardedSnapshot, `"version": 1`, `"version": 2`, 1)
+	reloaded = strings.Replace(reloaded, `"plain": {"variants": {"on": true, "off": false}, "enabled": true`,
+		`"plain": {"variants": {"on": true, "off": false}, "enabled": false`, 1)
+	writeAtomically(t, path, reloaded)
 	expect(t, got, 2, "plain")
 
 	tripBudget(t, store) // the kill happens inside Observe
@@ -214,15 +199,5 @@ func TestForgottenStoreWithASubscriberIsCollected(t *testing.T) {
 		}
 		runtime.AddCleanup(store, func(done chan struct{}) { close(done) }, collected)
 	}()
-	deadline := time.After(10 * time.Second)
-	for {
-		runtime.GC()
-		select {
-		case <-collected:
-			return
-		case <-deadline:
-			t.Fatal("the store was never collected")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	waitCollected(t, collected)
 }

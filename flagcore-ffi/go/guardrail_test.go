@@ -288,6 +288,13 @@ func TestForgottenStoreWithACallbackIsCollected(t *testing.T) {
 		}
 		runtime.AddCleanup(store, func(done chan struct{}) { close(done) }, collected)
 	}()
+	waitCollected(t, collected)
+}
+
+// waitCollected runs the collector until collected is closed (by a cleanup); fails after
+// 10 s.
+func waitCollected(t *testing.T, collected <-chan struct{}) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		runtime.GC()

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flagcore.h"
 
@@ -56,6 +57,26 @@ static inline char *read_file(const char *path, size_t *len) {
     fclose(f);
     *len = (size_t)n;
     return buf;
+}
+
+/* Writes `text` to `path` the way deployment tools do: a temporary file, then a rename. */
+static inline void replace_file(const char *path, const char *text) {
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(tmp);
+        exit(2);
+    }
+    if (rename(tmp, path) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+static inline void sleep_ms(long ms) {
+    struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
 }
 
 static inline int summary(const char *suite) {

@@ -2,7 +2,6 @@
  * rewrite kept out (the status says why), stop and free; bad arguments. */
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -19,25 +18,7 @@ static const char *snapshot_v(int version, bool on) {
     return doc;
 }
 
-/* Writes `text` to `path` the way deployment tools do: a temporary file, then a rename. */
-static void write_file(const char *text) {
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        perror(tmp);
-        exit(2);
-    }
-    if (rename(tmp, path) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
-
-static void sleep_ms(long ms) {
-    struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
+static void write_file(const char *text) { replace_file(path, text); }
 
 static fc_source_state state_of(const fc_source *source) {
     fc_source_state st;

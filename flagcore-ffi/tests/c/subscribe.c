@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -175,24 +174,7 @@ static void test_a_kill_before_the_first_snapshot(void) {
 static char dir[] = "/tmp/flagcore-subscribe-XXXXXX";
 static char path[256];
 
-static void write_file(const char *text) {
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        perror(tmp);
-        exit(2);
-    }
-    if (rename(tmp, path) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
-
-static void sleep_ms(long ms) {
-    struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
+static void write_file(const char *text) { replace_file(path, text); }
 
 static uint64_t loads(const fc_source *source) {
     fc_source_state st;
