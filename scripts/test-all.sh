@@ -47,6 +47,23 @@ for suite in flagcore-py/scripts/test.sh flagcore-ffi/scripts/test.sh; do
     bash "$suite"
 done
 
+step "flagcore serve: the OFREP provider, the HTTP source, the console in a browser, a load"
+# Debian's headless browser and its driver for the console test, wrk for the bounded load
+# test on loopback. The tests fail (not skip) without them when CI is set.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ "${#missing[@]}" -gt 0 ]; then
+    as_root=()
+    [ "$(id -u)" = 0 ] || as_root=(sudo)
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# After the Python suite, which installed the wheel whose HttpSource polls the server.
+# `-P`: the checkout's flagcore/ directory must not shadow the installed package.
+FLAGCORE_BIN="$ROOT/target/debug/flagcore" "$VENV/bin/python" -P -m pytest -q -p no:cacheprovider tests/serve
+
 step "Miri: the C ABI's unsafe code (unit tests and the evaluation path)"
 # A machine without Miri fails here rather than passing with the unsafe code unchecked.
 if ! rustup component add --toolchain nightly miri rust-src; then

@@ -77,14 +77,36 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Pending connections the kernel may queue before the server accepts them (capped by
+/// `net.core.somaxconn`): a burst of thousands of clients must not be dropped at the door.
+const BACKLOG: u32 = 4096;
+
+/// Listens on `listen` (HOST:PORT; the first of its addresses that binds).
+pub(crate) async fn bind(listen: &str) -> io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for address in tokio::net::lookup_host(listen).await? {
+        let socket = if address.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // A restart may bind while the last run's connections linger in TIME_WAIT.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(address).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address")))
+}
+
 /// Accepts connections on `listener` and serves `app` on each until SIGINT or SIGTERM, then
 /// lets requests in progress finish (at most [`DRAIN`]).
 pub(crate) async fn serve(
-    listener: std::net::TcpListener,
+    listener: tokio::net::TcpListener,
     app: Router,
     header_timeout: Duration,
 ) -> io::Result<()> {
-    let listener = tokio::net::TcpListener::from_std(listener)?;
     let mut http1 = hyper::server::conn::http1::Builder::new();
     // hyper applies the header timeout only with a timer; it also closes keep-alive
     // connections that start no new request in that time.

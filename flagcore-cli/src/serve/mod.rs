@@ -103,12 +103,17 @@ pub(crate) fn run(options: Options) -> Result<(), Failure> {
         .map(tokens::Tokens::load)
         .transpose()?;
     let audit = audit::Audit::open(options.audit.as_deref())?;
-    let listener = std::net::TcpListener::bind(&options.listen)
-        .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .map_err(|e| Failure::Usage(format!("--listen {}: {e}", options.listen)))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Failure::Usage(format!("--listen {}: {e}", options.listen)))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("flagcore-serve")
+        .build()
+        .map_err(|e| Failure::Usage(format!("cannot start the server: {e}")))?;
+    let listen_failed =
+        |e: std::io::Error| Failure::Usage(format!("--listen {}: {e}", options.listen));
+    let listener = runtime
+        .block_on(http::bind(&options.listen))
+        .map_err(listen_failed)?;
+    let address = listener.local_addr().map_err(listen_failed)?;
 
     let store = Arc::new(Store::new());
     let served = Arc::new(snapshot::Served::default());
@@ -131,11 +136,6 @@ pub(crate) fn run(options: Options) -> Result<(), Failure> {
     });
     let router = router(app, cors, options.request_timeout);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("flagcore-serve")
-        .build()
-        .map_err(|e| Failure::Usage(format!("cannot start the server: {e}")))?;
     // The address on stdout, so that a script (or a test) listening on port 0 learns it.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "listening on http://{address}");
