@@ -53,6 +53,10 @@
 //!   `source::KillsFileSource` (a host's kill switches), with `notify`; implies `cache`;
 //! - `http`: `source::HttpSource`, an http(s) URL polled with `ETag`s, with `ureq`
 //!   (rustls); implies `cache`.
+//! - `otel` (its own module, not `source`): exposures as OpenTelemetry
+//!   `feature_flag.evaluation` events (`otel::OtelSink`) and evaluation counts as the
+//!   `feature_flag.evaluations` counter (`otel::OtelMetrics`), sent over OTLP/HTTP with the
+//!   official crates; no async runtime.
 //!
 //! [`MetricsExporter`] renders the evaluation counts, kills and version in the Prometheus
 //! text format, with or without sources.
@@ -71,6 +75,8 @@ mod guardrail;
 mod kill;
 mod limits;
 mod metrics;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod plan;
 mod primitives;
 mod runtime;
