@@ -2,7 +2,7 @@
 //! or an http(s) URL polled with `ETag`, and its status.
 
 use std::ffi::c_char;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flagcore_engine::source::{
@@ -27,46 +27,26 @@ pub struct fc_source {
     _private: [u8; 0],
 }
 
-/// A running source, or the last status of a stopped one.
-enum Running {
+/// What an `fc_source` points at. The core sources stop through `&self`, idempotently,
+/// and keep their last status readable, also while another thread stops them.
+pub(crate) enum Source {
     File(FileSource),
     Http(HttpSource),
-    Stopped(Status),
 }
-
-impl Running {
-    fn status(&self) -> Status {
-        match self {
-            Running::File(source) => source.status(),
-            Running::Http(source) => source.status(),
-            Running::Stopped(status) => status.clone(),
-        }
-    }
-}
-
-/// What an `fc_source` points at.
-pub(crate) struct Source(Mutex<Running>);
 
 impl Source {
     fn status(&self) -> Status {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .status()
+        match self {
+            Source::File(source) => source.status(),
+            Source::Http(source) => source.status(),
+        }
     }
 
-    /// Stops the thread (waiting for it), keeping the last status. The lock is not held
-    /// while waiting, so that readers of the status never wait for a request's timeout.
+    /// Stops the thread and waits for it; a stopped source keeps its last status.
     fn stop(&self) {
-        let running = {
-            let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            let status = running.status();
-            std::mem::replace(&mut *running, Running::Stopped(status))
-        };
-        match running {
-            Running::File(source) => source.stop(),
-            Running::Http(source) => source.stop(),
-            Running::Stopped(_) => {}
+        match self {
+            Source::File(source) => source.stop(),
+            Source::Http(source) => source.stop(),
         }
     }
 }
@@ -310,8 +290,7 @@ unsafe fn opt_str_arg<'a>(s: fc_str, what: &str) -> Result<Option<&'a str>, Fail
 /// # Safety
 ///
 /// `out_source` must be non-NULL and valid for a write.
-unsafe fn give(running: Running, out_source: *mut *mut fc_source) {
-    let source = Source(Mutex::new(running));
+unsafe fn give(source: Source, out_source: *mut *mut fc_source) {
     // SAFETY: the caller's promise.
     unsafe { write_out(out_source, fc_source::into_raw(source)) }
 }
@@ -370,7 +349,7 @@ pub unsafe extern "C" fn fc_file_source_start(
         let source = FileSource::start(Arc::clone(store), path, file_options)
             .map_err(|e| start_failure(&e))?;
         // SAFETY: non-NULL and valid (the caller's promise).
-        unsafe { give(Running::File(source), out_source) };
+        unsafe { give(Source::File(source), out_source) };
         Ok(())
     }
 }
@@ -462,7 +441,7 @@ pub unsafe extern "C" fn fc_http_source_start(
         let source = HttpSource::start(Arc::clone(store), url, http)
             .map_err(|e| start_failure(&e))?;
         // SAFETY: non-NULL and valid (the caller's promise).
-        unsafe { give(Running::Http(source), out_source) };
+        unsafe { give(Source::Http(source), out_source) };
         Ok(())
     }
 }

@@ -13,15 +13,15 @@
 //! - At interpreter exit (`atexit`) every source still running is stopped, so that no
 //!   source thread calls into an interpreter that is finalizing.
 //! - In the child of an `os.fork()` the parent's sources have no thread: they are marked
-//!   stopped (and never joined, which would wait forever).
+//!   stopped, and never stopped nor dropped there (either would wait for the thread
+//!   forever).
 //!
 //! A source holds its callback in a [`Callback`] cell that the garbage collector can see
 //! (`__traverse__`) and clear (`__clear__`).
 
 use std::io;
-use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -36,137 +36,54 @@ use crate::callback::{Callback, EXITING};
 use crate::status::SourceStatus;
 use crate::store::Store;
 
-/// A core source: its status, and stopping it.
-trait CoreSource: Send + 'static {
-    fn status(&self) -> Status;
-    fn stop(self);
+/// The core source behind a Python source object.
+enum Core {
+    File(core::FileSource),
+    KillsFile(core::KillsFileSource),
+    Http(core::HttpSource),
 }
 
-impl CoreSource for core::FileSource {
+/// A core source shared between its Python object and the registry of running sources.
+struct Handle {
+    core: Core,
+    /// False once stopped, or in the child of a `fork()`, where the source's thread does
+    /// not exist.
+    running: AtomicBool,
+}
+
+impl Handle {
+    /// The source's state now; after `stop`, as it was when it stopped.
     fn status(&self) -> Status {
-        core::FileSource::status(self)
-    }
-    fn stop(self) {
-        core::FileSource::stop(&self);
-    }
-}
-
-impl CoreSource for core::KillsFileSource {
-    fn status(&self) -> Status {
-        core::KillsFileSource::status(self)
-    }
-    fn stop(self) {
-        core::KillsFileSource::stop(&self);
-    }
-}
-
-impl CoreSource for core::HttpSource {
-    fn status(&self) -> Status {
-        core::HttpSource::status(self)
-    }
-    fn stop(self) {
-        core::HttpSource::stop(&self);
-    }
-}
-
-/// A running source, or the status it had when it was stopped.
-enum State<S> {
-    Running(S),
-    Stopped(Box<Status>),
-    /// Inherited through `fork()`: its thread does not exist in this process, so it is
-    /// never stopped (that would wait for the thread forever), only asked its status.
-    Orphaned(ManuallyDrop<S>),
-}
-
-/// A source shared between its Python object and the registry of running sources.
-///
-/// The lock is held briefly and never while waiting for the GIL or for the source's
-/// thread, so holding the GIL while taking it cannot deadlock.
-struct Handle<S> {
-    state: Mutex<State<S>>,
-}
-
-impl<S: CoreSource> Handle<S> {
-    fn status(&self) -> Status {
-        match &*self.state.lock().unwrap_or_else(PoisonError::into_inner) {
-            State::Running(source) => source.status(),
-            State::Stopped(status) => (**status).clone(),
-            State::Orphaned(source) => source.status(),
+        match &self.core {
+            Core::File(source) => source.status(),
+            Core::KillsFile(source) => source.status(),
+            Core::Http(source) => source.status(),
         }
     }
 
     fn is_running(&self) -> bool {
-        matches!(
-            *self.state.lock().unwrap_or_else(PoisonError::into_inner),
-            State::Running(_)
-        )
+        self.running.load(Ordering::SeqCst)
     }
 
-    /// Calls `f` with the source if it is running.
-    fn with_running<R>(&self, f: impl FnOnce(&S) -> R) -> Option<R> {
-        match &*self.state.lock().unwrap_or_else(PoisonError::into_inner) {
-            State::Running(source) => Some(f(source)),
-            State::Stopped(_) | State::Orphaned(_) => None,
-        }
-    }
-}
-
-/// Stopping a source, whatever its type: for the registry.
-trait Stop: Send + Sync {
-    /// Stops the source and waits for its thread; call it with the GIL released. Stopping
-    /// a stopped source does nothing.
-    fn stop(&self);
-
-    fn is_running(&self) -> bool;
-
-    /// In the child of a `fork()`: marks the source as not running, without touching its
-    /// thread (which the child does not have).
-    fn orphan(&self);
-}
-
-impl<S: CoreSource> Stop for Handle<S> {
+    /// Stops the source and waits for its thread; call it with the GIL released (the
+    /// thread may be waiting for it, to call `on_status`). Stopping a stopped or orphaned
+    /// source does nothing.
     fn stop(&self) {
-        let running = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            match &*state {
-                State::Running(source) => {
-                    let last = source.status();
-                    match std::mem::replace(&mut *state, State::Stopped(Box::new(last))) {
-                        State::Running(source) => Some(source),
-                        State::Stopped(_) | State::Orphaned(_) => None,
-                    }
-                }
-                State::Stopped(_) | State::Orphaned(_) => None,
-            }
-        };
-        // Outside the lock: the thread may be in `on_status`, calling `status()`.
-        if let Some(source) = running {
-            source.stop();
-        }
-    }
-
-    fn is_running(&self) -> bool {
-        Handle::is_running(self)
-    }
-
-    fn orphan(&self) {
-        // A lock held at the fork by another thread stays held in the child: skip.
-        let Ok(mut state) = self.state.try_lock() else {
+        if !self.running.swap(false, Ordering::SeqCst) {
             return;
-        };
-        if matches!(*state, State::Running(_)) {
-            let placeholder = State::Stopped(Box::new(Status::new("")));
-            if let State::Running(source) = std::mem::replace(&mut *state, placeholder) {
-                *state = State::Orphaned(ManuallyDrop::new(source));
-            }
+        }
+        match &self.core {
+            Core::File(source) => source.stop(),
+            Core::KillsFile(source) => source.stop(),
+            Core::Http(source) => source.stop(),
         }
     }
 }
 
 /// The running sources, for stopping them at exit.
-static RUNNING: Mutex<Vec<Weak<dyn Stop>>> = Mutex::new(Vec::new());
+static RUNNING: Mutex<Vec<Weak<Handle>>> = Mutex::new(Vec::new());
 
-fn register(handle: Weak<dyn Stop>) {
+fn register(handle: Weak<Handle>) {
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     running.retain(|h| h.strong_count() > 0);
     running.push(handle);
@@ -177,7 +94,7 @@ fn register(handle: Weak<dyn Stop>) {
 #[pyfunction]
 pub(crate) fn stop_all_sources(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
-    let handles: Vec<Arc<dyn Stop>> = RUNNING
+    let handles: Vec<Arc<Handle>> = RUNNING
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .drain(..)
@@ -192,22 +109,27 @@ pub(crate) fn stop_all_sources(py: Python<'_>) {
 
 /// Registered with `os.register_at_fork(after_in_child=...)`: the sources of the parent
 /// have no thread in the child; they show as stopped there (start new ones after a fork).
+/// Each is leaked, so that it is never stopped or dropped in the child: either would wait
+/// for the missing thread forever.
 #[pyfunction]
 pub(crate) fn orphan_sources_after_fork() {
+    // A lock held at the fork by another thread stays held in the child: skip.
     let Ok(mut running) = RUNNING.try_lock() else {
         return;
     };
     for handle in running.drain(..).filter_map(|h| h.upgrade()) {
-        handle.orphan();
+        handle.running.store(false, Ordering::SeqCst);
+        std::mem::forget(handle);
     }
 }
 
 /// Starts a source with the GIL released (the first read happens in `start`), and
 /// registers it for stopping at exit.
-fn start<S: CoreSource>(
+fn start<S: Send>(
     py: Python<'_>,
     start: impl FnOnce() -> io::Result<S> + Send,
-) -> PyResult<Arc<Handle<S>>> {
+    wrap: impl FnOnce(S) -> Core,
+) -> PyResult<Arc<Handle>> {
     if EXITING.load(Ordering::SeqCst) {
         return Err(PyRuntimeError::new_err(
             "cannot start a source: the interpreter is exiting",
@@ -215,16 +137,16 @@ fn start<S: CoreSource>(
     }
     let source = py.detach(start)?;
     let handle = Arc::new(Handle {
-        state: Mutex::new(State::Running(source)),
+        core: wrap(source),
+        running: AtomicBool::new(true),
     });
-    let weak: Weak<dyn Stop> = Arc::downgrade(&(Arc::clone(&handle) as Arc<dyn Stop>));
-    register(weak);
+    register(Arc::downgrade(&handle));
     Ok(handle)
 }
 
 /// Stops with the GIL released: the source's thread may be waiting for it. A stopped
 /// source is left alone without releasing the GIL (it may be finalizing time).
-fn stop_detached(py: Python<'_>, handle: &dyn Stop) {
+fn stop_detached(py: Python<'_>, handle: &Handle) {
     if handle.is_running() {
         py.detach(|| handle.stop());
     }
@@ -232,7 +154,7 @@ fn stop_detached(py: Python<'_>, handle: &dyn Stop) {
 
 /// Stops a source whose Python object is being dropped (with the GIL held, by
 /// `tp_dealloc`), releasing the GIL while its thread is joined.
-fn stop_on_drop(handle: &dyn Stop) {
+fn stop_on_drop(handle: &Handle) {
     Python::attach(|py| stop_detached(py, handle));
 }
 
@@ -329,7 +251,7 @@ macro_rules! source_pymethods {
             /// Stops the source's thread and waits for it; the store keeps serving what
             /// it has. Stopping a stopped source does nothing.
             fn stop(&self, py: Python<'_>) {
-                stop_detached(py, &*self.handle);
+                stop_detached(py, &self.handle);
             }
 
             /// False once stopped.
@@ -350,7 +272,7 @@ macro_rules! source_pymethods {
                 traceback: &Bound<'_, PyAny>,
             ) {
                 let _ = (exc_type, exc_value, traceback);
-                stop_detached(py, &*self.handle);
+                stop_detached(py, &self.handle);
             }
 
             fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -372,7 +294,7 @@ macro_rules! source_pymethods {
 /// Keeps a store serving a snapshot file, reloading it when it changes.
 #[pyclass(frozen, module = "flagcore", name = "FileSource")]
 pub(crate) struct FileSource {
-    handle: Arc<Handle<core::FileSource>>,
+    handle: Arc<Handle>,
     callback: Option<Arc<Callback>>,
     path: PathBuf,
     watch_mode: WatchMode,
@@ -380,7 +302,7 @@ pub(crate) struct FileSource {
 
 impl Drop for FileSource {
     fn drop(&mut self) {
-        stop_on_drop(&*self.handle);
+        stop_on_drop(&self.handle);
     }
 }
 
@@ -413,12 +335,15 @@ source_pymethods!(FileSource {
         }
         let store = Arc::clone(store.get().writer(py, "FileSource")?);
         let start_path = path.clone();
-        let handle = start(py, move || {
-            core::FileSource::start(store, start_path, options)
-        })?;
-        let watch_mode = handle
-            .with_running(core::FileSource::watch_mode)
-            .unwrap_or(WatchMode::Native);
+        let mut watch_mode = WatchMode::Native;
+        let handle = start(
+            py,
+            move || core::FileSource::start(store, start_path, options),
+            |source| {
+                watch_mode = source.watch_mode();
+                Core::File(source)
+            },
+        )?;
         Ok(FileSource {
             handle,
             callback,
@@ -455,7 +380,7 @@ source_pymethods!(FileSource {
 /// Applies a host's kills file to a store as runtime kills, following its changes.
 #[pyclass(frozen, module = "flagcore", name = "KillsFileSource")]
 pub(crate) struct KillsFileSource {
-    handle: Arc<Handle<core::KillsFileSource>>,
+    handle: Arc<Handle>,
     callback: Option<Arc<Callback>>,
     path: PathBuf,
     watch_mode: WatchMode,
@@ -463,7 +388,7 @@ pub(crate) struct KillsFileSource {
 
 impl Drop for KillsFileSource {
     fn drop(&mut self) {
-        stop_on_drop(&*self.handle);
+        stop_on_drop(&self.handle);
     }
 }
 
@@ -491,12 +416,15 @@ source_pymethods!(KillsFileSource {
         )?;
         let store = Arc::clone(store.get().writer(py, "KillsFileSource")?);
         let start_path = path.clone();
-        let handle = start(py, move || {
-            core::KillsFileSource::start(store, start_path, options)
-        })?;
-        let watch_mode = handle
-            .with_running(core::KillsFileSource::watch_mode)
-            .unwrap_or(WatchMode::Native);
+        let mut watch_mode = WatchMode::Native;
+        let handle = start(
+            py,
+            move || core::KillsFileSource::start(store, start_path, options),
+            |source| {
+                watch_mode = source.watch_mode();
+                Core::KillsFile(source)
+            },
+        )?;
         Ok(KillsFileSource {
             handle,
             callback,
@@ -533,14 +461,14 @@ source_pymethods!(KillsFileSource {
 /// Keeps a store serving the snapshot at an http(s) URL, polled with `ETag`.
 #[pyclass(frozen, module = "flagcore", name = "HttpSource")]
 pub(crate) struct HttpSource {
-    handle: Arc<Handle<core::HttpSource>>,
+    handle: Arc<Handle>,
     callback: Option<Arc<Callback>>,
     url: String,
 }
 
 impl Drop for HttpSource {
     fn drop(&mut self) {
-        stop_on_drop(&*self.handle);
+        stop_on_drop(&self.handle);
     }
 }
 
@@ -608,9 +536,11 @@ source_pymethods!(HttpSource {
         }
         let store = Arc::clone(store.get().writer(py, "HttpSource")?);
         let start_url = url.clone();
-        let handle = start(py, move || {
-            core::HttpSource::start(store, start_url, options)
-        })?;
+        let handle = start(
+            py,
+            move || core::HttpSource::start(store, start_url, options),
+            Core::Http,
+        )?;
         Ok(HttpSource {
             handle,
             callback,
@@ -627,7 +557,9 @@ source_pymethods!(HttpSource {
     /// Polls now rather than at the end of the current interval or backoff; returns at
     /// once. Does nothing once stopped.
     fn poll_now(&self) {
-        self.handle.with_running(core::HttpSource::poll_now);
+        if let Core::Http(source) = &self.handle.core {
+            source.poll_now();
+        }
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
