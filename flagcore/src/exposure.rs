@@ -76,20 +76,36 @@ impl Exposure {
             Ok(after) => after.as_millis() as i64,
             Err(before) => -(before.duration().as_millis() as i64),
         };
-        serde_json::json!({
-            "time": format_millis_utc(millis),
-            "flag": self.flag,
-            "variant": self.variant,
-            "reason": self.reason.as_str(),
-            "rule_index": self.rule_index,
-            "rule_id": self.rule_id,
-            "key": self.key,
-            "unit": self.unit,
-            "bucket": self.bucket,
-            "step": self.step,
-            "version": self.version,
-        })
-        .to_string()
+        /// The line's fields, in the order they are documented and written.
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            time: String,
+            flag: &'a str,
+            variant: &'a str,
+            reason: &'a str,
+            rule_index: Option<usize>,
+            rule_id: Option<&'a str>,
+            key: Option<&'a str>,
+            unit: Option<&'a str>,
+            bucket: Option<u32>,
+            step: Option<usize>,
+            version: u64,
+        }
+        let line = Line {
+            time: format_millis_utc(millis),
+            flag: &self.flag,
+            variant: &self.variant,
+            reason: self.reason.as_str(),
+            rule_index: self.rule_index,
+            rule_id: self.rule_id.as_deref(),
+            key: self.key.as_deref(),
+            unit: self.unit.as_deref(),
+            bucket: self.bucket,
+            step: self.step,
+            version: self.version,
+        };
+        // Strings and numbers only: serializing cannot fail.
+        serde_json::to_string(&line).unwrap_or_default()
     }
 }
 
