@@ -51,7 +51,8 @@ impl Buffer {
     ///
     /// `out_len` must be non-NULL and valid for a write.
     pub(crate) unsafe fn finish(self, out_len: *mut usize) -> Result<(), Failure> {
-        // SAFETY: the caller's promise.
+        // SAFETY: this function's contract: `out_len` is non-NULL and valid for a write of
+        // a `usize` (every caller checks it with `out_arg` first).
         unsafe { write_out(out_len, self.len) };
         if self.len <= self.cap {
             Ok(())

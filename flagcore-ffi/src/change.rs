@@ -142,7 +142,9 @@ pub unsafe extern "C" fn fc_store_subscribe(
     out_id: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let handle = unsafe { fc_store::borrow(store)? };
         outside_callbacks(handle, "fc_store_subscribe")?;
         let callback = callback.ok_or_else(|| Failure::null("callback"))?;
@@ -158,14 +160,17 @@ pub unsafe extern "C" fn fc_store_subscribe(
                 flags_len: names.len(),
             };
             let _notifying = Notifying::enter(address);
-            // SAFETY: the caller promised a function that may be called from any thread with
-            // its `user_data`, which it keeps valid until this subscription ends (and it
-            // cannot end during this call: ending it takes the writer lock held here);
-            // `lent`, `names` and the store's strings they point into outlive the call.
+            // SAFETY: by `fc_store_subscribe`'s `# Safety` section, `callback` is a function
+            // safe to call on any thread with `user_data`, which stays valid until the
+            // subscription ends; it cannot end during this call, since ending it takes the
+            // store's writer lock, held here. `lent` points into `names` and `change`, which
+            // outlive the call.
             unsafe { callback(user_data.get(), &lent) };
         });
         let number = handle.add_subscription(id);
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_id` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out_id, number) };
         Ok(())
     }
@@ -186,12 +191,16 @@ pub unsafe extern "C" fn fc_store_unsubscribe(
     out_removed: *mut bool,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let handle = unsafe { fc_store::borrow(store)? };
         outside_callbacks(handle, "fc_store_unsubscribe")?;
         let removed = handle.remove_subscription(id);
         if !out_removed.is_null() {
-            // SAFETY: non-NULL and valid (the caller's promise).
+            // SAFETY: `out_removed` is non-NULL (checked just above) and, as the `# Safety` section
+            // requires, aligned and valid for a write of what it points to; `write_out` neither
+            // reads nor drops the old value.
             unsafe { write_out(out_removed, removed) };
         }
         Ok(())

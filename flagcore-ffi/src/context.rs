@@ -176,9 +176,13 @@ pub unsafe extern "C" fn fc_prepared_context_new(
 ) -> fc_result {
     ffi_result! {
         let out = out_arg(out, "out")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: the `# Safety` section promises what `with_context` needs: `ctx` is NULL
+        // or a valid `fc_context` whose pointers are valid for their lengths during this call.
+        // `Prepared::new` copies every string it keeps.
         let prepared = unsafe { with_context(ctx, Prepared::new)? };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out, fc_prepared_context::into_raw(prepared)) };
         Ok(())
     }
@@ -192,7 +196,9 @@ pub unsafe extern "C" fn fc_prepared_context_new(
 #[no_mangle]
 pub unsafe extern "C" fn fc_prepared_context_free(ctx: *mut fc_prepared_context) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `ctx` is NULL (a no-op) or a handle
+        // `fc_prepared_context_new` returned, not freed yet and used by no other thread now or
+        // later, so `free` may take the `Prepared` box back and drop it.
         unsafe { fc_prepared_context::free(ctx) }
     }
 }
@@ -208,12 +214,16 @@ pub(crate) unsafe fn with_context<R>(
     ctx: *const fc_context,
     f: impl FnOnce(&EvaluationContext<'_>) -> R,
 ) -> Result<R, Failure> {
-    // SAFETY: NULL or a valid `fc_context` (the caller's promise).
+    // SAFETY: this function's contract: `ctx` is NULL (`as_ref` gives `None`) or points at
+    // an aligned, initialised `fc_context` that stays valid and unchanged during the call.
     let Some(ctx) = (unsafe { ctx.as_ref() }) else {
         return Ok(f(&EvaluationContext::anonymous()));
     };
     if !ctx.prepared.is_null() {
-        // SAFETY: a live prepared context (the caller's promise).
+        // SAFETY: `ctx.prepared` is non-NULL (checked just above) and, as an `fc_context` is
+        // only valid if it is, a handle `fc_prepared_context_new` returned that
+        // `fc_prepared_context_free` has not freed: the `Prepared` box stays alive for the
+        // call, and `f` borrows the context no longer.
         let prepared = unsafe { fc_prepared_context::borrow(ctx.prepared)? };
         return Ok(f(&prepared.context()));
     }
@@ -223,7 +233,9 @@ pub(crate) unsafe fn with_context<R>(
         }
         None
     } else {
-        // SAFETY: `key` is valid for `key_len` bytes for the call (the caller's promise).
+        // SAFETY: `ctx.key` is non-NULL (checked above) and, as this function's contract
+        // says of a valid `fc_context`, valid for reads of `key_len` bytes that do not
+        // change during the call; the key is borrowed only by `f`'s context.
         Some(unsafe { str_arg(ctx.key, ctx.key_len, "ctx->key")? })
     };
     let count = ctx.attributes_len;
@@ -241,8 +253,9 @@ pub(crate) unsafe fn with_context<R>(
     let mut storage: [MaybeUninit<(&str, Value<'_>)>; FC_MAX_ATTRIBUTES] =
         [const { MaybeUninit::uninit() }; FC_MAX_ATTRIBUTES];
     for (i, slot) in storage.iter_mut().enumerate().take(count) {
-        // SAFETY: `attributes` is non-NULL (checked above when `count > 0`) and valid for
-        // `count` elements (the caller's promise); `i < count`.
+        // SAFETY: `ctx.attributes` is non-NULL (checked above: `count > 0` here) and, as
+        // this function's contract says of a valid `fc_context`, points at `count` aligned,
+        // initialised `fc_attribute`s that do not change during the call; `i < count`.
         let attribute = unsafe { &*ctx.attributes.add(i) };
         slot.write(convert(attribute)?);
     }
@@ -262,12 +275,16 @@ pub(crate) unsafe fn with_context<R>(
 /// One C attribute as a Rust one, borrowing its strings.
 #[inline]
 fn convert<'a>(attribute: &fc_attribute) -> Result<(&'a str, Value<'a>), Failure> {
-    // SAFETY: the attribute's pointers are valid for their lengths for the call (the
-    // promise of `with_context`'s caller).
+    // SAFETY: `attribute` is one of a valid `fc_context`'s attributes (`with_context`, the
+    // only caller, takes it from one), so `name` is valid for reads of `name_len` bytes
+    // that do not change during the call (NULL is refused unless `name_len` is 0), which
+    // is as long as the returned pair is used.
     let name = unsafe { str_arg(attribute.name, attribute.name_len, "attribute name")? };
     let value = match attribute.kind {
         k if k == fc_value_kind::String as u32 => {
-            // SAFETY: as above.
+            // SAFETY: as for `name`: an attribute of kind `FC_VALUE_KIND_STRING` of a valid
+            // `fc_context` has `string_value` valid for reads of `string_len` bytes during
+            // the call.
             Value::String(unsafe {
                 str_arg(
                     attribute.string_value,

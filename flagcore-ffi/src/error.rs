@@ -241,14 +241,16 @@ pub unsafe extern "C" fn fc_last_error_message(
                 n -= 1;
             }
             if len > 0 {
-                // SAFETY: `buf` is valid for `len` bytes (the caller's promise) and
-                // `n + 1 <= len`; the message is Rust memory, so the ranges cannot overlap.
+                // SAFETY: `buf` is non-NULL (checked above) and, as the `# Safety` section
+                // requires, valid for writes of `len` bytes, and `n + 1 <= len`; the message
+                // is Rust memory, so the ranges cannot overlap.
                 unsafe {
                     std::ptr::copy_nonoverlapping(message.as_ptr(), buf.cast::<u8>(), n);
                     buf.add(n).write(0);
                 }
             }
-            // SAFETY: `out_n` is non-NULL and valid for a write (the caller's promise).
+            // SAFETY: `out_n` is non-NULL (checked above) and, as the `# Safety` section
+            // requires, valid for a write of one `size_t`.
             unsafe { write_out(out_n, n) };
         });
         fc_result::Ok
@@ -292,8 +294,9 @@ pub unsafe extern "C" fn fc_last_error_validation(
                 message: fc_str::new(error.message()),
                 code: fc_str::new(error.kind().code()),
             };
-            // SAFETY: `out` is non-NULL and valid for a write (the caller's promise). The
-            // strings live in this thread's last error, which only a later failure replaces.
+            // SAFETY: `out` is non-NULL (checked above) and, as the `# Safety` section
+            // requires, valid for a write of one `fc_validation_error`. The strings lent live
+            // in this thread's last error, which only a later failure replaces.
             unsafe { write_out(out, lent) };
             fc_result::Ok
         })
@@ -312,7 +315,8 @@ mod tests {
             let name = unsafe { std::ffi::CStr::from_ptr(name) };
             assert_eq!(name.to_str(), Ok(result.code()));
         }
-        // SAFETY: as above.
+        // SAFETY: for an unknown number too, fc_result_code returns a static NUL-terminated
+        // string ("unknown").
         let unknown = unsafe { std::ffi::CStr::from_ptr(fc_result_code(999)) };
         assert_eq!(unknown.to_str(), Ok("unknown"));
     }

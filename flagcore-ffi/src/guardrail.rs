@@ -39,12 +39,18 @@ pub unsafe extern "C" fn fc_store_observe(
     latency_us: i64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_observe")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `flag` is valid for reads of `flag_len` bytes
+        // that do not change during this call (NULL is refused unless `flag_len` is 0); the `&str`
+        // is not kept past the call.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `variant` is valid for reads of `variant_len`
+        // bytes that do not change during this call (NULL is refused unless `variant_len` is 0);
+        // the `&str` is not kept past the call.
         let variant = unsafe { str_arg(variant, variant_len, "variant")? };
         let latency = u64::try_from(latency_us).ok().map(Duration::from_micros);
         store.observe(flag, variant, Observation { error, latency });
@@ -63,11 +69,15 @@ pub unsafe extern "C" fn fc_store_guardrail_trips(
     out_trips: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_guardrail_trips")?;
         let out_trips = out_arg(out_trips, "out_trips")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_trips` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_trips, store.guardrail_trips()) };
         Ok(())
     }
@@ -84,10 +94,14 @@ pub unsafe extern "C" fn fc_store_observations_ignored(
     out_ignored: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         let out_ignored = out_arg(out_ignored, "out_ignored")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_ignored` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_ignored, store.observations_ignored()) };
         Ok(())
     }
@@ -123,16 +137,20 @@ pub unsafe extern "C" fn fc_store_on_guardrail_trip(
     user_data: *mut c_void,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_on_guardrail_trip")?;
         let user_data = UserData::new(user_data);
         store.on_guardrail_trip(move |kill: &Kill| {
             if let Some(callback) = callback {
                 let lent = fc_kill::lend(kill);
-                // SAFETY: the caller promised a function that may be called from this
-                // thread with its `user_data`; `lent` and the strings it lends outlive the
-                // call.
+                // SAFETY: by `fc_store_on_guardrail_trip`'s `# Safety` section, `callback` is
+                // a function safe to call on any thread with `user_data`, which stays valid
+                // until the store is freed or a later call replaced this callback (and the
+                // observations running then returned); `lent` borrows `kill`, which outlives
+                // the call.
                 unsafe { callback(user_data.get(), &lent) };
             }
         });
@@ -219,7 +237,9 @@ pub unsafe extern "C" fn fc_store_guardrails(
     out_guardrails: *mut *mut fc_guardrails,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         let out_guardrails = out_arg(out_guardrails, "out_guardrails")?;
         let rows = store
@@ -230,7 +250,9 @@ pub unsafe extern "C" fn fc_store_guardrails(
                 status,
             })
             .collect();
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_guardrails` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_guardrails, fc_guardrails::into_raw(rows)) };
         Ok(())
     }
@@ -244,7 +266,9 @@ pub unsafe extern "C" fn fc_store_guardrails(
 #[no_mangle]
 pub unsafe extern "C" fn fc_guardrails_len(guardrails: *const fc_guardrails) -> usize {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `guardrails` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_guardrails` returned that `fc_guardrails_free` has not
+        // freed, so the `Vec<GuardrailRow>` box it points at stays alive for this call.
         unsafe { fc_guardrails::borrow(guardrails) }.map_or(0, Vec::len)
     }
 }
@@ -261,7 +285,9 @@ pub unsafe extern "C" fn fc_guardrails_get(
     out: *mut fc_guardrail,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `guardrails` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_guardrails` returned that `fc_guardrails_free` has not
+        // freed, so the `Vec<GuardrailRow>` box it points at stays alive for this call.
         let rows = unsafe { fc_guardrails::borrow(guardrails)? };
         let out = out_arg(out, "out")?;
         let row = rows.get(index).ok_or_else(|| out_of_range(index, rows.len()))?;
@@ -279,7 +305,9 @@ pub unsafe extern "C" fn fc_guardrails_get(
             likelihood_ratio: status.likelihood_ratio,
             tripped: status.tripped,
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out, lent) };
         Ok(())
     }
@@ -293,7 +321,9 @@ pub unsafe extern "C" fn fc_guardrails_get(
 #[no_mangle]
 pub unsafe extern "C" fn fc_guardrails_free(guardrails: *mut fc_guardrails) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `guardrails` is NULL (a no-op) or a handle
+        // `fc_store_guardrails` returned, not freed yet and used by no other thread now or later,
+        // so `free` may take the `Vec<GuardrailRow>` box back and drop it.
         unsafe { fc_guardrails::free(guardrails) }
     }
 }

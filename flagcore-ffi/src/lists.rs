@@ -60,11 +60,15 @@ pub unsafe extern "C" fn fc_store_kills(
     out_kills: *mut *mut fc_kills,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_kills")?;
         let out_kills = out_arg(out_kills, "out_kills")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_kills` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_kills, fc_kills::into_raw(store.kills())) };
         Ok(())
     }
@@ -78,7 +82,9 @@ pub unsafe extern "C" fn fc_store_kills(
 #[no_mangle]
 pub unsafe extern "C" fn fc_kills_len(kills: *const fc_kills) -> usize {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `kills` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_kills` returned that `fc_kills_free` has not freed, so the `Vec<Kill>`
+        // box it points at stays alive for this call.
         unsafe { fc_kills::borrow(kills) }.map_or(0, Vec::len)
     }
 }
@@ -95,11 +101,15 @@ pub unsafe extern "C" fn fc_kills_get(
     out: *mut fc_kill,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `kills` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_kills` returned that `fc_kills_free` has not freed, so the `Vec<Kill>`
+        // box it points at stays alive for this call.
         let kills = unsafe { fc_kills::borrow(kills)? };
         let out = out_arg(out, "out")?;
         let kill = kills.get(index).ok_or_else(|| out_of_range(index, kills.len()))?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out, fc_kill::lend(kill)) };
         Ok(())
     }
@@ -113,7 +123,9 @@ pub unsafe extern "C" fn fc_kills_get(
 #[no_mangle]
 pub unsafe extern "C" fn fc_kills_free(kills: *mut fc_kills) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `kills` is NULL (a no-op) or a handle
+        // `fc_store_kills` returned, not freed yet and used by no other thread now or later, so
+        // `free` may take the `Vec<Kill>` box back and drop it.
         unsafe { fc_kills::free(kills) }
     }
 }
@@ -161,7 +173,9 @@ pub unsafe extern "C" fn fc_store_take_metrics(
     out_metrics: *mut *mut fc_metrics,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_take_metrics")?;
         let out_metrics = out_arg(out_metrics, "out_metrics")?;
@@ -174,7 +188,9 @@ pub unsafe extern "C" fn fc_store_take_metrics(
                 rows.push(MetricRow { flag, variant: None, count: counts.defaults });
             }
         }
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_metrics` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_metrics, fc_metrics::into_raw(rows)) };
         Ok(())
     }
@@ -188,7 +204,9 @@ pub unsafe extern "C" fn fc_store_take_metrics(
 #[no_mangle]
 pub unsafe extern "C" fn fc_metrics_len(metrics: *const fc_metrics) -> usize {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `metrics` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_take_metrics` returned that `fc_metrics_free` has not freed,
+        // so the `Vec<MetricRow>` box it points at stays alive for this call.
         unsafe { fc_metrics::borrow(metrics) }.map_or(0, Vec::len)
     }
 }
@@ -205,7 +223,9 @@ pub unsafe extern "C" fn fc_metrics_get(
     out: *mut fc_metric,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `metrics` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_take_metrics` returned that `fc_metrics_free` has not freed,
+        // so the `Vec<MetricRow>` box it points at stays alive for this call.
         let metrics = unsafe { fc_metrics::borrow(metrics)? };
         let out = out_arg(out, "out")?;
         let row = metrics.get(index).ok_or_else(|| out_of_range(index, metrics.len()))?;
@@ -214,7 +234,9 @@ pub unsafe extern "C" fn fc_metrics_get(
             variant: fc_str::from_option(row.variant.as_deref()),
             count: row.count,
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out, lent) };
         Ok(())
     }
@@ -228,7 +250,9 @@ pub unsafe extern "C" fn fc_metrics_get(
 #[no_mangle]
 pub unsafe extern "C" fn fc_metrics_free(metrics: *mut fc_metrics) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `metrics` is NULL (a no-op) or a handle
+        // `fc_store_take_metrics` returned, not freed yet and used by no other thread now or later,
+        // so `free` may take the `Vec<MetricRow>` box back and drop it.
         unsafe { fc_metrics::free(metrics) }
     }
 }

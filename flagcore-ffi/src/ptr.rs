@@ -69,7 +69,9 @@ impl UserData {
 /// `out` must be non-NULL, aligned and valid for a write of one `T`.
 #[inline]
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
-    // SAFETY: the caller's promise.
+    // SAFETY: this function's contract: `out` is non-NULL, aligned and valid for a write
+    // of one `T`. `write` does not read or drop the old value, which C may have left
+    // uninitialised.
     unsafe { out.write(value) }
 }
 
@@ -104,8 +106,9 @@ pub(crate) unsafe fn bytes_arg<'a>(
     if len > isize::MAX as usize {
         return Err(too_long(what, len));
     }
-    // SAFETY: `ptr` is non-NULL, `len <= isize::MAX`, and the caller promises `len`
-    // readable bytes that stay unchanged for `'a`.
+    // SAFETY: `ptr` is non-NULL and `len <= isize::MAX` (both checked above), and this
+    // function's contract makes `ptr` valid for reads of `len` bytes that stay unchanged for
+    // `'a`.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
@@ -125,15 +128,17 @@ pub(crate) unsafe fn str_arg<'a>(
     // attributes crosses the boundary with a dozen strings). Anything else takes the
     // general path, which also reports the errors.
     if !ptr.is_null() && len <= isize::MAX as usize {
-        // SAFETY: non-NULL, `len <= isize::MAX`, and the caller promises `len` readable
-        // bytes that stay unchanged for `'a`.
+        // SAFETY: `ptr` is non-NULL and `len <= isize::MAX` (both checked by the `if`), and
+        // this function's contract makes `ptr` valid for reads of `len` bytes that stay
+        // unchanged for `'a`.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
         if is_ascii(bytes) {
             // SAFETY: ASCII is valid UTF-8.
             return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
         }
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `checked_str_arg` asks what this function's callers promise: unless NULL,
+    // `ptr` is valid for reads of `len` bytes that do not change during `'a`.
     unsafe { checked_str_arg(ptr, len, what) }
 }
 
@@ -148,7 +153,8 @@ unsafe fn checked_str_arg<'a>(
     len: usize,
     what: &str,
 ) -> Result<&'a str, Failure> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `bytes_arg` asks what this function's callers promise: unless NULL, `ptr` is
+    // valid for reads of `len` bytes that do not change during `'a`.
     let bytes = unsafe { bytes_arg(ptr.cast::<u8>(), len, what)? };
     std::str::from_utf8(bytes).map_err(|e| {
         Failure::new(
@@ -221,8 +227,11 @@ pub(crate) unsafe trait Handle: Sized {
     /// Unless NULL, `ptr` must come from [`Handle::into_raw`] and not be freed during `'a`.
     #[inline]
     unsafe fn borrow<'a>(ptr: *const Self) -> Result<&'a Self::Inner, Failure> {
-        // SAFETY: `ptr` is NULL or a live `Box<Inner>` (the caller's promise), and the box
-        // is not freed during 'a.
+        // SAFETY: by this function's contract `ptr` is NULL (`as_ref` gives `None`) or was
+        // made by `into_raw` from a `Box<Self::Inner>` (the only way to make one, as the
+        // trait's contract says) that is not freed during 'a: so it is aligned, points at
+        // an initialised `Inner`, and stays valid for 'a. Only shared references are made
+        // from it until `free`.
         unsafe { ptr.cast::<Self::Inner>().as_ref() }.ok_or_else(|| Failure::null(Self::WHAT))
     }
 
@@ -234,7 +243,10 @@ pub(crate) unsafe trait Handle: Sized {
     /// be in use on another thread.
     unsafe fn free(ptr: *mut Self) {
         if !ptr.is_null() {
-            // SAFETY: the caller's promise: a live box whose ownership C hands back.
+            // SAFETY: by this function's contract `ptr` came from `into_raw`, which leaked a
+            // `Box<Self::Inner>` cast to `*mut Self`, and has not been freed: rebuilding the
+            // box is sound, and since no other thread uses the handle, no reference into it
+            // outlives the drop.
             drop(unsafe { Box::from_raw(ptr.cast::<Self::Inner>()) });
         }
     }

@@ -34,7 +34,9 @@ opaque_handle!(fc_snapshot => Snapshot, "snapshot");
 #[no_mangle]
 pub unsafe extern "C" fn fc_snapshot_free(snapshot: *mut fc_snapshot) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `snapshot` is NULL (a no-op) or a handle
+        // `fc_store_snapshot` returned, not freed yet and used by no other thread now or later, so
+        // `free` may take the `Snapshot` box back and drop it.
         unsafe { fc_snapshot::free(snapshot) }
     }
 }
@@ -51,13 +53,17 @@ pub unsafe extern "C" fn fc_snapshot_version(
     out_version: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `snapshot` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_snapshot` returned that `fc_snapshot_free` has not freed, so
+        // the `Snapshot` box it points at stays alive for this call.
         let snapshot = unsafe { fc_snapshot::borrow(snapshot)? };
         let out_version = out_arg(out_version, "out_version")?;
         let version = snapshot
             .version()
             .ok_or_else(|| Failure::new(fc_result::NotReady, "no snapshot is loaded"))?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_version` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_version, version) };
         Ok(())
     }
@@ -77,11 +83,16 @@ pub(crate) unsafe fn evaluate<'s, T>(
     ctx: *const fc_context,
     get: impl FnOnce(&'s Snapshot, &str, &EvaluationContext<'_>) -> Details<'s, T>,
 ) -> Result<Details<'s, T>, Failure> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `snapshot` is NULL, which `borrow` refuses, or, as this function's `# Safety`
+    // contract requires, a handle `fc_store_snapshot` returned that `fc_snapshot_free` has not
+    // freed, so the `Snapshot` box it points at stays alive for this call.
     let snapshot = unsafe { fc_snapshot::borrow(snapshot)? };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: as this function's `# Safety` contract requires, `flag` is valid for reads of
+    // `flag_len` bytes that do not change during this call (NULL is refused unless `flag_len` is
+    // 0); the `&str` is not kept past the call.
     let flag = unsafe { str_arg(flag, flag_len, "flag")? };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: this function's contract is `with_context`'s: `ctx` is NULL or a valid
+    // `fc_context` whose pointers are valid for their lengths during this call.
     unsafe { with_context(ctx, |ctx| get(snapshot, flag, ctx)) }
 }
 
@@ -93,7 +104,9 @@ pub(crate) unsafe fn evaluate<'s, T>(
 #[inline]
 unsafe fn write_details<T>(out_details: *mut fc_details, details: &Details<'_, T>) {
     if !out_details.is_null() {
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_details` is non-NULL (checked just above) and, as this function's `# Safety`
+        // contract requires, aligned and valid for a write of what it points to; `write_out`
+        // neither reads nor drops the old value.
         unsafe { write_out(out_details, fc_details::new(details)) };
     }
 }
@@ -114,9 +127,13 @@ unsafe fn scalar<'s, T: Copy>(
     get: impl FnOnce(&'s Snapshot, &str, &EvaluationContext<'_>) -> Details<'s, T>,
 ) -> Result<(), Failure> {
     let out_value = out_arg(out_value, "out_value")?;
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `evaluate`'s contract is part of this function's (that of `fc_snapshot_bool`):
+    // `snapshot` NULL or a live `fc_snapshot` for 's, `flag` valid for reads of `flag_len`
+    // bytes, `ctx` NULL or a valid `fc_context`.
     let details = unsafe { evaluate(snapshot, flag, flag_len, ctx, get)? };
-    // SAFETY: non-NULL and valid, or NULL for the details (the caller's promise).
+    // SAFETY: `out_value` is non-NULL (`out_arg` checked it above) and, by this function's
+    // contract, valid for a write of a `T`; `out_details` is NULL, which `write_details`
+    // skips, or valid for a write of an `fc_details`: `write_details`' contract.
     unsafe {
         write_out(out_value, details.value);
         write_details(out_details, &details);
@@ -147,7 +164,10 @@ pub unsafe extern "C" fn fc_snapshot_bool(
     out_details: *mut fc_details,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise, as `scalar` requires.
+        // SAFETY: `scalar`'s contract is this function's `# Safety` section, which the caller
+        // upholds: `snapshot` NULL or a live `fc_snapshot`, `flag` valid for reads of
+        // `flag_len` bytes, `ctx` NULL or a valid `fc_context`, `out_value` and `out_details`
+        // NULL or valid for a write, all for the length of this call.
         unsafe {
             scalar(snapshot, flag, flag_len, ctx, out_value, out_details, |s, flag, ctx| {
                 s.bool_details(flag, ctx, default_value)
@@ -179,7 +199,10 @@ pub unsafe extern "C" fn fc_snapshot_int(
     out_details: *mut fc_details,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise, as `scalar` requires.
+        // SAFETY: `scalar`'s contract is this function's `# Safety` section, which the caller
+        // upholds: `snapshot` NULL or a live `fc_snapshot`, `flag` valid for reads of
+        // `flag_len` bytes, `ctx` NULL or a valid `fc_context`, `out_value` and `out_details`
+        // NULL or valid for a write, all for the length of this call.
         unsafe {
             scalar(snapshot, flag, flag_len, ctx, out_value, out_details, |s, flag, ctx| {
                 s.int_details(flag, ctx, default_value)
@@ -211,7 +234,10 @@ pub unsafe extern "C" fn fc_snapshot_float(
     out_details: *mut fc_details,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise, as `scalar` requires.
+        // SAFETY: `scalar`'s contract is this function's `# Safety` section, which the caller
+        // upholds: `snapshot` NULL or a live `fc_snapshot`, `flag` valid for reads of
+        // `flag_len` bytes, `ctx` NULL or a valid `fc_context`, `out_value` and `out_details`
+        // NULL or valid for a write, all for the length of this call.
         unsafe {
             scalar(snapshot, flag, flag_len, ctx, out_value, out_details, |s, flag, ctx| {
                 s.float_details(flag, ctx, default_value)
@@ -243,15 +269,22 @@ pub unsafe extern "C" fn fc_snapshot_string(
 ) -> fc_result {
     ffi_result! {
         let out_value = out_arg(out_value, "out_value")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `default_value` is valid for reads of
+        // `default_len` bytes that do not change during this call (NULL is refused unless
+        // `default_len` is 0); the `&str` is not kept past the call.
         let default = unsafe { str_arg(default_value, default_len, "default_value")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `snapshot` NULL or a live `fc_snapshot`, `flag` valid for reads of
+        // `flag_len` bytes, `ctx` NULL or a valid `fc_context`.
         let details = unsafe {
             evaluate(snapshot, flag, flag_len, ctx, |s, flag, ctx| {
                 s.string_details(flag, ctx, default)
             })?
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_value` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of an `fc_str`; `out_details` is NULL (skipped)
+        // or valid for a write of an `fc_details`. The string lent is the snapshot's, which
+        // lives until `fc_snapshot_free`, or the caller's own default.
         unsafe {
             write_out(out_value, fc_str::new(details.value));
             write_details(out_details, &details);
@@ -291,12 +324,18 @@ pub unsafe extern "C" fn fc_snapshot_json(
 ) -> fc_result {
     ffi_result! {
         let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `default_json` is valid for reads of
+        // `default_len` bytes that do not change during this call (NULL is refused unless
+        // `default_len` is 0); the slice is not kept past the call.
         let default = unsafe { bytes_arg(default_json.cast(), default_len, "default_json")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `buf` is NULL (refused unless `buf_len` is 0)
+        // or valid for writes of `buf_len` bytes, overlapping no input, until this call returns,
+        // which outlives the `Buffer`: `Buffer::new`'s contract.
         let mut buffer = unsafe { Buffer::new(buf, buf_len, "buf")? };
         static NO_DEFAULT: serde_json::Value = serde_json::Value::Null;
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `snapshot` NULL or a live `fc_snapshot`, `flag` valid for reads of
+        // `flag_len` bytes, `ctx` NULL or a valid `fc_context`.
         let details = unsafe {
             evaluate(snapshot, flag, flag_len, ctx, |s, flag, ctx| {
                 s.json_details(flag, ctx, &NO_DEFAULT)
@@ -306,9 +345,11 @@ pub unsafe extern "C" fn fc_snapshot_json(
             Some(_) => write_json(&mut buffer, details.value)?,
             None => buffer.push(default),
         }
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_len` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, valid for a write of a `size_t`: `finish`'s contract.
         unsafe { buffer.finish(out_len)? };
-        // SAFETY: NULL or valid (the caller's promise).
+        // SAFETY: as the `# Safety` section requires (`fc_snapshot_bool`'s), `out_details` is
+        // NULL, which `write_details` skips, or valid for a write of an `fc_details`.
         unsafe { write_details(out_details, &details) };
         Ok(())
     }
@@ -358,12 +399,18 @@ pub unsafe extern "C" fn fc_snapshot_flag_metadata_len(
     out_len: *mut usize,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `snapshot` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_snapshot` returned that `fc_snapshot_free` has not freed, so
+        // the `Snapshot` box it points at stays alive for this call.
         let snapshot = unsafe { fc_snapshot::borrow(snapshot)? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `flag` is valid for reads of `flag_len` bytes
+        // that do not change during this call (NULL is refused unless `flag_len` is 0); the `&str`
+        // is not kept past the call.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_len` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out_len, snapshot.flag_metadata(flag).len()) };
         Ok(())
     }
@@ -384,9 +431,13 @@ pub unsafe extern "C" fn fc_snapshot_flag_metadata(
     out: *mut fc_metadata_entry,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `snapshot` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_snapshot` returned that `fc_snapshot_free` has not freed, so
+        // the `Snapshot` box it points at stays alive for this call.
         let snapshot = unsafe { fc_snapshot::borrow(snapshot)? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `flag` is valid for reads of `flag_len` bytes
+        // that do not change during this call (NULL is refused unless `flag_len` is 0); the `&str`
+        // is not kept past the call.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         let out = out_arg(out, "out")?;
         let metadata = snapshot.flag_metadata(flag);
@@ -414,7 +465,9 @@ pub unsafe extern "C" fn fc_snapshot_flag_metadata(
                 entry.bool_value = *b;
             }
         }
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, aligned and valid for a write of what it points to; `write_out` neither reads
+        // nor drops the old value.
         unsafe { write_out(out, entry) };
         Ok(())
     }

@@ -267,7 +267,9 @@ unsafe fn cache_arg(dir: fc_str) -> Result<Option<DiskCache>, Failure> {
     if dir.ptr.is_null() {
         return Ok(None);
     }
-    // SAFETY: the caller's promise.
+    // SAFETY: `dir.ptr` is non-NULL (checked just above), so by this function's contract it
+    // is valid for reads of `dir.len` bytes during the call; `path_arg` copies them into a
+    // `PathBuf`.
     let path = unsafe { path_arg(dir.ptr, dir.len, "cache_dir")? };
     Ok(Some(DiskCache::new(path)))
 }
@@ -281,7 +283,9 @@ unsafe fn opt_str_arg<'a>(s: fc_str, what: &str) -> Result<Option<&'a str>, Fail
     if s.ptr.is_null() {
         return Ok(None);
     }
-    // SAFETY: the caller's promise.
+    // SAFETY: `s.ptr` is non-NULL (checked just above), so by this function's contract it is
+    // valid for reads of `s.len` bytes, which do not change for 'a, as long as the caller
+    // keeps the returned `&str`.
     unsafe { str_arg(s.ptr, s.len, what).map(Some) }
 }
 
@@ -291,7 +295,8 @@ unsafe fn opt_str_arg<'a>(s: fc_str, what: &str) -> Result<Option<&'a str>, Fail
 ///
 /// `out_source` must be non-NULL and valid for a write.
 unsafe fn give(source: Source, out_source: *mut *mut fc_source) {
-    // SAFETY: the caller's promise.
+    // SAFETY: this function's contract: `out_source` is non-NULL and valid for a write of
+    // one `*mut fc_source`.
     unsafe { write_out(out_source, fc_source::into_raw(source)) }
 }
 
@@ -326,14 +331,20 @@ pub unsafe extern "C" fn fc_file_source_start(
     out_source: *mut *mut fc_source,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_file_source_start")?;
         let out_source = out_arg(out_source, "out_source")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `path` is valid for reads of `path_len` bytes
+        // during this call (NULL is refused unless `path_len` is 0); `path_arg` copies them into a
+        // `PathBuf`.
         let path = unsafe { path_arg(path, path_len, "path")? };
         let mut file_options = FileOptions::new();
-        // SAFETY: NULL or valid (the caller's promise).
+        // SAFETY: as the `# Safety` section requires, `options` is NULL (`as_ref` gives
+        // `None`: the defaults) or points at an aligned, initialised
+        // `fc_file_source_options` that stays valid during this call.
         if let Some(options) = unsafe { options.as_ref() } {
             if let Some(debounce) = millis(options.debounce_ms) {
                 file_options = file_options.debounce(debounce);
@@ -341,14 +352,17 @@ pub unsafe extern "C" fn fc_file_source_start(
             if let Some(poll) = millis(options.poll_ms) {
                 file_options = file_options.poll_every(poll);
             }
-            // SAFETY: the caller's promise.
+            // SAFETY: as the `# Safety` section requires of `options`' strings,
+            // `cache_dir.ptr` is NULL (no cache) or valid for reads of `cache_dir.len` bytes
+            // during this call: `cache_arg`'s contract.
             if let Some(cache) = unsafe { cache_arg(options.cache_dir)? } {
                 file_options = file_options.cache(cache);
             }
         }
         let source = FileSource::start(Arc::clone(store), path, file_options)
             .map_err(|e| start_failure(&e))?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_source` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of one pointer: `give`'s contract.
         unsafe { give(Source::File(source), out_source) };
         Ok(())
     }
@@ -380,11 +394,15 @@ pub unsafe extern "C" fn fc_http_source_start(
     out_source: *mut *mut fc_source,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_http_source_start")?;
         let out_source = out_arg(out_source, "out_source")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `url` is valid for reads of `url_len` bytes
+        // that do not change during this call (NULL is refused unless `url_len` is 0); the `&str`
+        // is not kept past the call.
         let url = unsafe { str_arg(url, url_len, "url")? };
         if url.is_empty() {
             return Err(Failure::new(fc_result::InvalidArgument, "`url` is empty"));
@@ -393,7 +411,9 @@ pub unsafe extern "C" fn fc_http_source_start(
         if let Some(interval) = millis(interval_ms) {
             http = http.interval(interval);
         }
-        // SAFETY: NULL or valid (the caller's promise).
+        // SAFETY: as the `# Safety` section requires, `options` is NULL (`as_ref` gives
+        // `None`: the defaults) or points at an aligned, initialised
+        // `fc_http_source_options` that stays valid during this call.
         if let Some(o) = unsafe { options.as_ref() } {
             if let Some(timeout) = millis(o.connect_timeout_ms) {
                 http = http.connect_timeout(timeout);
@@ -409,7 +429,9 @@ pub unsafe extern "C" fn fc_http_source_start(
             if o.max_body_bytes > 0 {
                 http = http.max_body_bytes(o.max_body_bytes);
             }
-            // SAFETY: the caller's promise.
+            // SAFETY: as the `# Safety` section requires of `options`' strings,
+            // `bearer_token.ptr` is NULL (no token) or valid for reads of `bearer_token.len`
+            // bytes during this call: `opt_str_arg`'s contract.
             if let Some(token) = unsafe { opt_str_arg(o.bearer_token, "bearer_token")? } {
                 http = http.bearer_token(token);
             }
@@ -420,12 +442,20 @@ pub unsafe extern "C" fn fc_http_source_start(
                 if o.headers_len > isize::MAX as usize / std::mem::size_of::<fc_http_header>() {
                     return Err(Failure::new(fc_result::InvalidArgument, "`headers_len` is too large"));
                 }
-                // SAFETY: non-NULL, `headers_len` entries (the caller's promise).
+                // SAFETY: `o.headers` is non-NULL (checked above, as `headers_len > 0`) and, as
+                // the `# Safety` section requires, points at `headers_len` aligned, initialised
+                // `fc_http_header`s valid during this call; their total size fits in `isize`
+                // (checked just above).
                 let headers = unsafe { std::slice::from_raw_parts(o.headers, o.headers_len) };
                 for header in headers {
-                    // SAFETY: the caller's promise.
+                    // SAFETY: as the `# Safety` section requires, `header.name.ptr` is valid for
+                    // reads of `header.name.len` bytes that do not change during this call (NULL is
+                    // refused unless `header.name.len` is 0); the `&str` is not kept past the call.
                     let name = unsafe { str_arg(header.name.ptr, header.name.len, "header name")? };
-                    // SAFETY: the caller's promise.
+                    // SAFETY: as the `# Safety` section requires, `header.value.ptr` is valid for
+                    // reads of `header.value.len` bytes that do not change during this call (NULL
+                    // is refused unless `header.value.len` is 0); the `&str` is not kept past the
+                    // call.
                     let value = unsafe { str_arg(header.value.ptr, header.value.len, "header value")? };
                     if name.is_empty() {
                         return Err(Failure::new(fc_result::InvalidArgument, "a header name is empty"));
@@ -433,14 +463,17 @@ pub unsafe extern "C" fn fc_http_source_start(
                     http = http.header(name, value);
                 }
             }
-            // SAFETY: the caller's promise.
+            // SAFETY: as the `# Safety` section requires of `options`' strings,
+            // `cache_dir.ptr` is NULL (no cache) or valid for reads of `cache_dir.len` bytes
+            // during this call: `cache_arg`'s contract.
             if let Some(cache) = unsafe { cache_arg(o.cache_dir)? } {
                 http = http.cache(cache);
             }
         }
         let source = HttpSource::start(Arc::clone(store), url, http)
             .map_err(|e| start_failure(&e))?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_source` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of one pointer: `give`'s contract.
         unsafe { give(Source::Http(source), out_source) };
         Ok(())
     }
@@ -458,11 +491,15 @@ pub unsafe extern "C" fn fc_source_status(
     out_status: *mut fc_source_state,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `source` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_file_source_start` or `fc_http_source_start` returned that `fc_source_free`
+        // has not freed, so the `Source` box it points at stays alive for this call.
         let source = unsafe { fc_source::borrow(source)? };
         let out_status = out_arg(out_status, "out_status")?;
         let status = fc_source_state::from(&source.status());
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_status` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_status, status) };
         Ok(())
     }
@@ -486,16 +523,21 @@ pub unsafe extern "C" fn fc_source_last_error_message(
     out_len: *mut usize,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `source` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_file_source_start` or `fc_http_source_start` returned that `fc_source_free`
+        // has not freed, so the `Source` box it points at stays alive for this call.
         let source = unsafe { fc_source::borrow(source)? };
         let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `buf` is NULL (refused unless `buf_len` is 0)
+        // or valid for writes of `buf_len` bytes, overlapping no input, until this call returns,
+        // which outlives the `Buffer`: `Buffer::new`'s contract.
         let mut buffer = unsafe { Buffer::new(buf, buf_len, "buf")? };
         let status = source.status();
         if let Some(error) = &status.last_error {
             buffer.push(error.message().as_bytes());
         }
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_len` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, valid for a write of a `size_t`: `finish`'s contract.
         unsafe { buffer.finish(out_len) }
     }
 }
@@ -510,7 +552,9 @@ pub unsafe extern "C" fn fc_source_last_error_message(
 #[no_mangle]
 pub unsafe extern "C" fn fc_source_stop(source: *const fc_source) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `source` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_file_source_start` or `fc_http_source_start` returned that `fc_source_free`
+        // has not freed, so the `Source` box it points at stays alive for this call.
         let source = unsafe { fc_source::borrow(source)? };
         source.stop();
         Ok(())
@@ -526,7 +570,9 @@ pub unsafe extern "C" fn fc_source_stop(source: *const fc_source) -> fc_result {
 #[no_mangle]
 pub unsafe extern "C" fn fc_source_free(source: *mut fc_source) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `source` is NULL (a no-op) or a handle
+        // `fc_file_source_start` or `fc_http_source_start` returned, not freed yet and used by no
+        // other thread now or later, so `free` may take the `Source` box back and drop it.
         unsafe { fc_source::free(source) }
     }
 }

@@ -108,7 +108,8 @@ impl Drop for StoreHandle {
 ///
 /// `out_store` must be non-NULL and valid for a write.
 unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
-    // SAFETY: the caller's promise.
+    // SAFETY: this function's contract: `out_store` is non-NULL and valid for a write of
+    // one `*mut fc_store`.
     unsafe { write_out(out_store, fc_store::into_raw(StoreHandle::new(store))) }
 }
 
@@ -122,7 +123,8 @@ unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
 pub unsafe extern "C" fn fc_store_new(out_store: *mut *mut fc_store) -> fc_result {
     ffi_result! {
         let out_store = out_arg(out_store, "out_store")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_store` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of one pointer: `give`'s contract.
         unsafe { give(Store::new(), out_store) };
         Ok(())
     }
@@ -143,10 +145,13 @@ pub unsafe extern "C" fn fc_store_new_from_bytes(
 ) -> fc_result {
     ffi_result! {
         let out_store = out_arg(out_store, "out_store")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `bytes` is valid for reads of `len` bytes
+        // that do not change during this call (NULL is refused unless `len` is 0); the slice is not
+        // kept past the call.
         let bytes = unsafe { bytes_arg(bytes, len, "bytes")? };
         let store = Store::from_bytes(bytes)?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_store` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of one pointer: `give`'s contract.
         unsafe { give(store, out_store) };
         Ok(())
     }
@@ -166,10 +171,13 @@ pub unsafe extern "C" fn fc_store_new_from_file(
 ) -> fc_result {
     ffi_result! {
         let out_store = out_arg(out_store, "out_store")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `path` is valid for reads of `path_len` bytes
+        // during this call (NULL is refused unless `path_len` is 0); `path_arg` copies them into a
+        // `PathBuf`.
         let path = unsafe { path_arg(path, path_len, "path")? };
         let store = Store::from_file(path)?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_store` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, valid for a write of one pointer: `give`'s contract.
         unsafe { give(store, out_store) };
         Ok(())
     }
@@ -187,7 +195,9 @@ pub unsafe extern "C" fn fc_store_new_from_file(
 #[no_mangle]
 pub unsafe extern "C" fn fc_store_free(store: *mut fc_store) {
     ffi_boundary! {
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `store` is NULL (a no-op) or a handle
+        // `fc_store_new*` returned, not freed yet and used by no other thread now or later, so
+        // `free` may take the `StoreHandle` box back and drop it.
         unsafe { fc_store::free(store) }
     }
 }
@@ -202,7 +212,9 @@ pub(crate) unsafe fn path_arg(
     len: usize,
     what: &str,
 ) -> Result<PathBuf, Failure> {
-    // SAFETY: the caller's promise.
+    // SAFETY: as this function's `# Safety` contract requires, `path` is valid for reads of `len`
+    // bytes that do not change during this call (NULL is refused unless `len` is 0); the slice is
+    // not kept past the call.
     let bytes = unsafe { bytes_arg(path.cast(), len, what)? };
     if bytes.is_empty() {
         return Err(Failure::new(
@@ -217,7 +229,9 @@ pub(crate) unsafe fn path_arg(
     }
     #[cfg(not(unix))]
     {
-        // SAFETY: the caller's promise.
+        // SAFETY: as this function's `# Safety` contract requires, `path` is valid for reads of
+        // `len` bytes that do not change during this call (NULL is refused unless `len` is 0); the
+        // `&str` is not kept past the call.
         Ok(PathBuf::from(unsafe { str_arg(path, len, what)? }))
     }
 }
@@ -239,14 +253,20 @@ pub unsafe extern "C" fn fc_store_update(
     out_version: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_update")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `bytes` is valid for reads of `len` bytes
+        // that do not change during this call (NULL is refused unless `len` is 0); the slice is not
+        // kept past the call.
         let bytes = unsafe { bytes_arg(bytes, len, "bytes")? };
         let version = store.update(bytes)?;
         if !out_version.is_null() {
-            // SAFETY: non-NULL and valid (the caller's promise).
+            // SAFETY: `out_version` is non-NULL (checked just above) and, as the `# Safety` section
+            // requires, aligned and valid for a write of what it points to; `write_out` neither
+            // reads nor drops the old value.
             unsafe { write_out(out_version, version) };
         }
         Ok(())
@@ -267,14 +287,20 @@ pub unsafe extern "C" fn fc_store_update_file(
     out_version: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_update_file")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `path` is valid for reads of `path_len` bytes
+        // during this call (NULL is refused unless `path_len` is 0); `path_arg` copies them into a
+        // `PathBuf`.
         let path = unsafe { path_arg(path, path_len, "path")? };
         let version = store.update_file(path)?;
         if !out_version.is_null() {
-            // SAFETY: non-NULL and valid (the caller's promise).
+            // SAFETY: `out_version` is non-NULL (checked just above) and, as the `# Safety` section
+            // requires, aligned and valid for a write of what it points to; `write_out` neither
+            // reads nor drops the old value.
             unsafe { write_out(out_version, version) };
         }
         Ok(())
@@ -293,13 +319,17 @@ pub unsafe extern "C" fn fc_store_version(
     out_version: *mut u64,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         let out_version = out_arg(out_version, "out_version")?;
         let version = store
             .version()
             .ok_or_else(|| Failure::new(fc_result::NotReady, "no snapshot is loaded"))?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_version` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_version, version) };
         Ok(())
     }
@@ -318,10 +348,14 @@ pub unsafe extern "C" fn fc_store_snapshot(
     out_snapshot: *mut *mut fc_snapshot,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         let out_snapshot = out_arg(out_snapshot, "out_snapshot")?;
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_snapshot` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_snapshot, fc_snapshot::into_raw(store.snapshot())) };
         Ok(())
     }
@@ -344,12 +378,18 @@ pub unsafe extern "C" fn fc_store_kill(
     reason_len: usize,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_kill")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `flag` is valid for reads of `flag_len` bytes
+        // that do not change during this call (NULL is refused unless `flag_len` is 0); the `&str`
+        // is not kept past the call.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `reason` is valid for reads of `reason_len`
+        // bytes that do not change during this call (NULL is refused unless `reason_len` is 0); the
+        // `&str` is not kept past the call.
         let reason = unsafe { str_arg(reason, reason_len, "reason")? };
         store.kill(flag, reason);
         Ok(())
@@ -370,14 +410,20 @@ pub unsafe extern "C" fn fc_store_revive(
     out_was_killed: *mut bool,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_revive")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `flag` is valid for reads of `flag_len` bytes
+        // that do not change during this call (NULL is refused unless `flag_len` is 0); the `&str`
+        // is not kept past the call.
         let flag = unsafe { str_arg(flag, flag_len, "flag")? };
         let was_killed = store.revive(flag);
         if !out_was_killed.is_null() {
-            // SAFETY: non-NULL and valid (the caller's promise).
+            // SAFETY: `out_was_killed` is non-NULL (checked just above) and, as the `# Safety`
+            // section requires, aligned and valid for a write of what it points to; `write_out`
+            // neither reads nor drops the old value.
             unsafe { write_out(out_was_killed, was_killed) };
         }
         Ok(())
@@ -395,7 +441,9 @@ pub unsafe extern "C" fn fc_store_set_metrics_enabled(
     enabled: bool,
 ) -> fc_result {
     ffi_result! {
-        // SAFETY: the caller's promise.
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
         let store = unsafe { fc_store::borrow(store)? };
         outside_callbacks(store, "fc_store_set_metrics_enabled")?;
         store.set_metrics_enabled(enabled);
@@ -416,11 +464,16 @@ unsafe fn evaluate<R>(
     ctx: *const fc_context,
     get: impl FnOnce(&flagcore_engine::Plan, &str, &EvaluationContext<'_>) -> R,
 ) -> Result<R, Failure> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `store` is NULL, which `borrow` refuses, or, as this function's `# Safety` contract
+    // requires, a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+    // `StoreHandle` box it points at stays alive for this call.
     let store = unsafe { fc_store::borrow(store)? };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: as this function's `# Safety` contract requires, `flag` is valid for reads of
+    // `flag_len` bytes that do not change during this call (NULL is refused unless `flag_len` is
+    // 0); the `&str` is not kept past the call.
     let flag = unsafe { str_arg(flag, flag_len, "flag")? };
-    // SAFETY: forwarded from the caller.
+    // SAFETY: this function's contract includes `with_context`'s: `ctx` is NULL or a valid
+    // `fc_context` whose pointers are valid for their lengths during this call.
     unsafe { with_context(ctx, |ctx| store.with_plan(|plan| get(plan, flag, ctx))) }
 }
 
@@ -445,13 +498,17 @@ pub unsafe extern "C" fn fc_store_bool(
 ) -> fc_result {
     ffi_result! {
         let out_value = out_arg(out_value, "out_value")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `store` NULL or a live `fc_store`, `flag` valid for reads of `flag_len`
+        // bytes, `ctx` NULL or a valid `fc_context`.
         let value = unsafe {
             evaluate(store, flag, flag_len, ctx, |s, flag, ctx| {
                 s.bool(flag, ctx, default_value)
             })?
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_value` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_value, value) };
         Ok(())
     }
@@ -478,13 +535,17 @@ pub unsafe extern "C" fn fc_store_int(
 ) -> fc_result {
     ffi_result! {
         let out_value = out_arg(out_value, "out_value")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `store` NULL or a live `fc_store`, `flag` valid for reads of `flag_len`
+        // bytes, `ctx` NULL or a valid `fc_context`.
         let value = unsafe {
             evaluate(store, flag, flag_len, ctx, |s, flag, ctx| {
                 s.int(flag, ctx, default_value)
             })?
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_value` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_value, value) };
         Ok(())
     }
@@ -511,13 +572,17 @@ pub unsafe extern "C" fn fc_store_float(
 ) -> fc_result {
     ffi_result! {
         let out_value = out_arg(out_value, "out_value")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `store` NULL or a live `fc_store`, `flag` valid for reads of `flag_len`
+        // bytes, `ctx` NULL or a valid `fc_context`.
         let value = unsafe {
             evaluate(store, flag, flag_len, ctx, |s, flag, ctx| {
                 s.float(flag, ctx, default_value)
             })?
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_value` is non-NULL (`out_arg` checked it above) and, as the `# Safety`
+        // section requires, aligned and valid for a write of what it points to; `write_out` neither
+        // reads nor drops the old value.
         unsafe { write_out(out_value, value) };
         Ok(())
     }
@@ -546,17 +611,24 @@ pub unsafe extern "C" fn fc_store_string(
 ) -> fc_result {
     ffi_result! {
         let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `default_value` is valid for reads of
+        // `default_len` bytes that do not change during this call (NULL is refused unless
+        // `default_len` is 0); the `&str` is not kept past the call.
         let default = unsafe { str_arg(default_value, default_len, "default_value")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `buf` is NULL (refused unless `buf_len` is 0)
+        // or valid for writes of `buf_len` bytes, overlapping no input, until this call returns,
+        // which outlives the `Buffer`: `Buffer::new`'s contract.
         let mut buffer = unsafe { Buffer::new(buf, buf_len, "buf")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `store` NULL or a live `fc_store`, `flag` valid for reads of `flag_len`
+        // bytes, `ctx` NULL or a valid `fc_context`.
         unsafe {
             evaluate(store, flag, flag_len, ctx, |s, flag, ctx| {
                 buffer.push(s.string(flag, ctx, default).as_bytes())
             })?
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_len` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, valid for a write of a `size_t`: `finish`'s contract.
         unsafe { buffer.finish(out_len) }
     }
 }
@@ -580,12 +652,18 @@ pub unsafe extern "C" fn fc_store_json(
 ) -> fc_result {
     ffi_result! {
         let out_len = out_arg(out_len, "out_len")?;
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `default_json` is valid for reads of
+        // `default_len` bytes that do not change during this call (NULL is refused unless
+        // `default_len` is 0); the slice is not kept past the call.
         let default = unsafe { bytes_arg(default_json.cast(), default_len, "default_json")? };
-        // SAFETY: the caller's promise.
+        // SAFETY: as the `# Safety` section requires, `buf` is NULL (refused unless `buf_len` is 0)
+        // or valid for writes of `buf_len` bytes, overlapping no input, until this call returns,
+        // which outlives the `Buffer`: `Buffer::new`'s contract.
         let mut buffer = unsafe { Buffer::new(buf, buf_len, "buf")? };
         static NO_DEFAULT: serde_json::Value = serde_json::Value::Null;
-        // SAFETY: the caller's promise.
+        // SAFETY: `evaluate`'s contract is what the `# Safety` section promises for this
+        // call: `store` NULL or a live `fc_store`, `flag` valid for reads of `flag_len`
+        // bytes, `ctx` NULL or a valid `fc_context`.
         unsafe {
             evaluate(store, flag, flag_len, ctx, |s, flag, ctx| {
                 let details = s.json_details(flag, ctx, &NO_DEFAULT);
@@ -598,7 +676,8 @@ pub unsafe extern "C" fn fc_store_json(
                 }
             })??
         };
-        // SAFETY: non-NULL and valid (the caller's promise).
+        // SAFETY: `out_len` is non-NULL (`out_arg` checked it above) and, as the `# Safety` section
+        // requires, valid for a write of a `size_t`: `finish`'s contract.
         unsafe { buffer.finish(out_len) }
     }
 }
