@@ -12,8 +12,8 @@ pub struct Change {
     /// The serving snapshot's version after the change.
     pub version: Option<u64>,
     /// The flags whose definition or runtime kill changed, by name, sorted: added and
-    /// removed flags, flags whose own definition changed, and flags that use a segment or
-    /// prerequisite that changed (what they serve may change).
+    /// removed flags, killed and revived ones, flags whose own definition changed, and
+    /// flags that use a segment or prerequisite that changed (what they serve may change).
     pub flags: Vec<String>,
 }
 
@@ -40,19 +40,7 @@ pub(crate) fn changed_flags(old: &Plan, new: &Plan) -> Vec<String> {
                 || uses_segment(flag, &changed_segments)
         })
         .collect();
-    // A flag whose prerequisite changed may serve differently: spread until nothing moves.
-    loop {
-        let mut spread = false;
-        for (i, flag) in new.flags.iter().enumerate() {
-            if !changed[i] && flag.prerequisites.iter().any(|(p, _)| changed[*p as usize]) {
-                changed[i] = true;
-                spread = true;
-            }
-        }
-        if !spread {
-            break;
-        }
-    }
+    spread_to_dependents(new, &mut changed);
     let mut names: Vec<String> = new
         .flags
         .iter()
@@ -68,6 +56,41 @@ pub(crate) fn changed_flags(old: &Plan, new: &Plan) -> Vec<String> {
         .collect();
     names.sort_unstable();
     names
+}
+
+/// `flags` (killed or revived) and the flags of `plan` that depend on them through
+/// prerequisites, sorted: what they serve may change with them.
+pub(crate) fn with_dependents(plan: &Plan, mut flags: Vec<String>) -> Vec<String> {
+    let mut changed: Vec<bool> = plan
+        .flags
+        .iter()
+        .map(|f| flags.iter().any(|name| **name == *f.name))
+        .collect();
+    spread_to_dependents(plan, &mut changed);
+    for (flag, _) in plan.flags.iter().zip(&changed).filter(|(_, c)| **c) {
+        if !flags.iter().any(|name| **name == *flag.name) {
+            flags.push(flag.name.to_string());
+        }
+    }
+    flags.sort_unstable();
+    flags
+}
+
+/// Marks every flag whose prerequisite is marked, until nothing moves: a flag whose
+/// prerequisite changed may serve differently.
+fn spread_to_dependents(plan: &Plan, changed: &mut [bool]) {
+    loop {
+        let mut spread = false;
+        for (i, flag) in plan.flags.iter().enumerate() {
+            if !changed[i] && flag.prerequisites.iter().any(|(p, _)| changed[*p as usize]) {
+                changed[i] = true;
+                spread = true;
+            }
+        }
+        if !spread {
+            return;
+        }
+    }
 }
 
 /// Indices (in `new`) of the segments defined differently from `old`, or using one that is.

@@ -139,3 +139,33 @@ fn an_unsubscribed_listener_hears_nothing_more() {
     store.revive("a");
     assert_eq!(*seen.lock().unwrap(), 1);
 }
+
+#[test]
+fn a_kill_reports_the_flags_that_depend_on_the_killed_one() {
+    let flags = [
+        ("a", flag(5, "")),
+        ("needs-a", flag(5, NEEDS_A)),
+        (
+            "needs-needs-a",
+            flag(
+                5,
+                r#""prerequisites": [{"flag": "needs-a", "variant": "on"}],"#,
+            ),
+        ),
+        ("other", flag(5, "")),
+    ];
+    let store = Store::from_bytes(&snapshot(1, BETA, &flags)).unwrap();
+    let seen = recording(&store);
+    store.kill("a", "incident");
+    assert_eq!(
+        last(&seen),
+        (Some(1), names(&["a", "needs-a", "needs-needs-a"]))
+    );
+    store.revive("a");
+    assert_eq!(
+        last(&seen),
+        (Some(1), names(&["a", "needs-a", "needs-needs-a"]))
+    );
+    store.kill("not-in-the-snapshot", "early");
+    assert_eq!(last(&seen), (Some(1), names(&["not-in-the-snapshot"])));
+}

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{notify_kill_listeners, notify_subscribers, Store};
+use super::{notify_kill_listeners, notify_killed, Store};
 use crate::change::{Change, SubscriptionId};
 use crate::exposure::{ExposureOptions, ExposureSink, ExposureStats};
 use crate::guardrail::GuardrailStatus;
@@ -88,7 +88,7 @@ impl Store {
         self.set_killed(flag, true);
         notify_kill_listeners(&state);
         if !was_killed {
-            notify_subscribers(&state, self.version(), vec![flag.to_owned()]);
+            notify_killed(&state, &self.current.load(), vec![flag.to_owned()]);
         }
         let listener = state.trip_listener.clone();
         drop(state);

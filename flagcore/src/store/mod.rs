@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 
 mod feedback;
 
-use crate::change::{changed_flags, Change, Subscriber};
+use crate::change::{changed_flags, with_dependents, Change, Subscriber};
 use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
@@ -308,7 +308,7 @@ impl Store {
         self.set_killed(flag, true);
         notify_kill_listeners(&state);
         if !was_killed {
-            notify_subscribers(&state, self.version(), vec![flag.to_owned()]);
+            notify_killed(&state, &self.current.load(), vec![flag.to_owned()]);
         }
     }
 
@@ -330,7 +330,7 @@ impl Store {
                 }
             }
             notify_kill_listeners(&state);
-            notify_subscribers(&state, plan.version(), vec![flag.to_owned()]);
+            notify_killed(&state, &plan, vec![flag.to_owned()]);
         }
         was_killed
     }
@@ -353,8 +353,7 @@ impl Store {
         }
         notify_kill_listeners(&state);
         if !newly_killed.is_empty() {
-            newly_killed.sort_unstable();
-            notify_subscribers(&state, self.version(), newly_killed);
+            notify_killed(&state, &self.current.load(), newly_killed);
         }
     }
 
@@ -437,6 +436,13 @@ fn notify_kill_listeners(state: &WriterState) {
     let kills: Vec<Kill> = state.kills.values().cloned().collect();
     for (_, listener) in &state.kill_listeners {
         listener(&kills);
+    }
+}
+
+/// Tells subscribers that `flags` were killed or revived, with the flags depending on them.
+fn notify_killed(state: &WriterState, plan: &Plan, flags: Vec<String>) {
+    if !state.subscribers.is_empty() {
+        notify_subscribers(state, plan.version(), with_dependents(plan, flags));
     }
 }
 
