@@ -77,8 +77,11 @@ def measure(binary: str, seconds: int) -> dict:
                             f"wrk.body = {json.dumps(body)}\n", seconds)
             not_modified = run_wrk(f"{url}/v1/snapshot",
                                    f"wrk.headers['If-None-Match'] = {json.dumps(etag)}\n", seconds)
+            # The HTTP stack alone, for comparison: a GET answered with a constant.
+            baseline = run_wrk(f"{url}/healthz", "", seconds)
             alive = urllib.request.urlopen(f"{url}/healthz", timeout=10).status
-            return {"ofrep": ofrep, "snapshot_304": not_modified, "alive_after": alive}
+            return {"ofrep": ofrep, "snapshot_304": not_modified, "healthz": baseline,
+                    "alive_after": alive}
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -100,9 +103,11 @@ def main() -> int:
     results = measure(args.bin, args.seconds)
     print(describe("OFREP single flag, 64 connections", results["ofrep"]))
     print(describe("/v1/snapshot 304, 64 connections", results["snapshot_304"]))
+    print(describe("/healthz, 64 connections", results["healthz"]))
     if args.markdown:
         for name, r in (("OFREP `POST /ofrep/v1/evaluate/flags/new-checkout`", results["ofrep"]),
-                        ("`GET /v1/snapshot` with `If-None-Match` (304)", results["snapshot_304"])):
+                        ("`GET /v1/snapshot` with `If-None-Match` (304)", results["snapshot_304"]),
+                        ("`GET /healthz` (the HTTP stack alone)", results["healthz"])):
             print(f"| {name} | {r['requests_per_second']:,.0f} | "
                   f"{r['latency']['50'] * 1e3:.2f} ms | {r['latency']['99'] * 1e3:.2f} ms |")
     return 0
