@@ -152,7 +152,7 @@ enum Command {
         /// Append one JSON line per kill or revive to FILE (synced before answering).
         #[arg(long, value_name = "FILE")]
         audit: Option<PathBuf>,
-        /// Allow browsers on ORIGIN (e.g. https://app.example.com, or *) to call OFREP and
+        /// Allow browsers on ORIGIN (e.g. `https://app.example.com`, or `*`) to call OFREP and
         /// /v1/snapshot (CORS). Repeatable; none by default.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
