@@ -1256,6 +1256,28 @@ fn thousands_of_concurrent_connections_are_held_and_served() {
 // The command line
 
 #[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = Server::start("sigterm");
+    // An idle keep-alive connection does not hold the stop up.
+    let _idle = TcpStream::connect(server.addr).unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + WAIT;
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    assert!(exit.success(), "{exit:?}");
+    server.expect_stderr("flagcore serve: stopped");
+}
+
+#[test]
 fn bad_options_are_usage_errors() {
     let dir = Dir::new("usage");
     std::fs::write(dir.file("flags.json"), SNAPSHOT).unwrap();

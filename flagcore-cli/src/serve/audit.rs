@@ -14,6 +14,9 @@ use crate::Failure;
 /// How many entries the console shows.
 const RECENT: usize = 200;
 
+/// How much of the end of an existing audit file is read at start for the console.
+const TAIL_BYTES: u64 = 1 << 20;
+
 /// One kill or revive.
 pub(crate) struct Entry<'a> {
     pub(crate) time: SystemTime,
@@ -62,9 +65,19 @@ impl Audit {
                     .create(true)
                     .open(path)
                     .map_err(failure)?;
-                let mut text = String::new();
-                file.read_to_string(&mut text).map_err(failure)?;
-                for line in text.lines() {
+                // The console shows the latest entries: read the end of a long file only.
+                let length = file.metadata().map_err(failure)?.len();
+                let start = length.saturating_sub(TAIL_BYTES);
+                file.seek(SeekFrom::Start(start)).map_err(failure)?;
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).map_err(failure)?;
+                let text = String::from_utf8_lossy(&bytes);
+                let whole_lines = if start == 0 {
+                    &text[..]
+                } else {
+                    text.split_once('\n').map_or("", |(_cut, rest)| rest)
+                };
+                for line in whole_lines.lines() {
                     if let Ok(entry @ serde_json::Value::Object(_)) = serde_json::from_str(line) {
                         push(&mut recent, entry);
                     }
@@ -153,9 +166,45 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn an_existing_file_is_continued_on_a_new_line_and_its_tail_shown() {
+        let path =
+            std::env::temp_dir().join(format!("flagcore-audit-{}.jsonl", std::process::id()));
+        let mut text: String = (0..300)
+            .map(|v| format!("{{\"flag\":\"f\",\"version\":{v}}}\n"))
+            .collect();
+        text.push_str("{\"flag\":\"cut sh"); // a crash in the middle of a line
+        std::fs::write(&path, &text).unwrap();
+        let Ok(audit) = Audit::open(Some(&path)) else {
+            panic!("cannot open {}", path.display());
+        };
+        let recent = audit.recent();
+        assert_eq!(recent.len(), RECENT);
+        assert_eq!(recent[0]["version"], 299);
+        let entry = Entry {
+            time: UNIX_EPOCH,
+            operator: "ana",
+            kill: false,
+            flag: "f",
+            reason: None,
+            version: 300,
+        };
+        audit.record(&entry).unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        let last = written.lines().last().unwrap();
+        assert_eq!(
+            last,
+            r#"{"time":"1970-01-01T00:00:00.000Z","operator":"ana","action":"revive","flag":"f","reason":null,"version":300}"#
+        );
+        assert_eq!(audit.recent()[0]["version"], 300);
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn times_are_rfc3339_utc() {
