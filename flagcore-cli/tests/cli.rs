@@ -57,7 +57,7 @@ fn validate_lists_every_error_with_file_and_path_and_exits_1() {
     assert_eq!(
         lines,
         [
-            format!("{file}: flags.f.owner: unknown field `owner`; expected one of: variants, enabled, off_variant, salt, description, metadata, prerequisites, targets, rules, fallthrough, guardrails"),
+            format!("{file}: flags.f.owner: unknown field `owner`; expected one of: variants, enabled, off_variant, salt, description, metadata, prerequisites, targets, rules, fallthrough, guardrails, exposures"),
             format!("{file}: flags.f.off_variant: unknown variant `of`; flag `f` has: on, off"),
             format!("{file}: flags.f.fallthrough.rollout: weights sum to 99.5, not 100"),
         ]
