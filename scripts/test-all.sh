@@ -65,6 +65,11 @@ fi
 # `-P`: the checkout's flagcore/ directory must not shadow the installed package.
 FLAGCORE_BIN="$ROOT/target/debug/flagcore" "$VENV/bin/python" -P -m pytest -q -p no:cacheprovider tests/serve
 
+step "flagcore analyze: the statistics against SciPy, the HTML report in headless Chromium"
+# The browser and its driver are the serve step's (above): without them the browser test
+# fails, not skips, when CI is set.
+FLAGCORE_BIN="$ROOT/target/debug/flagcore" "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/analyze
+
 step "Miri: the C ABI's unsafe code (unit tests and the evaluation path)"
 # A machine without Miri fails here rather than passing with the unsafe code unchecked.
 if ! rustup component add --toolchain nightly miri rust-src; then

@@ -1,6 +1,8 @@
 //! `flagcore`: the operators' tool. Results go to stdout, diagnostics to stderr; exit 0 = ok,
-//! 1 = the snapshot is invalid or the check failed, 2 = usage or I/O error.
+//! 1 = the snapshot is invalid or the check failed, 2 = usage or I/O error (and for
+//! `analyze`, 3 = the experiment's split is broken).
 
+mod analyze;
 mod attrs;
 mod diff;
 mod edit;
@@ -135,6 +137,10 @@ enum Command {
         #[arg(long, value_name = "N")]
         interval_ms: Option<u64>,
     },
+    /// Analyse FLAG's experiment from its exposures and outcomes: per variant the mean and
+    /// its 95% interval, Welch comparisons against the control, and a sample-ratio check
+    /// against SNAPSHOT's splits (exit 3 when the split is broken).
+    Analyze(analyze::Args),
     /// Serve FILE over HTTP until interrupted: OFREP evaluations, the snapshot with an ETag
     /// (for every binding's HTTP source), kills and revives with operator tokens, an audit
     /// file, /metrics, /healthz, /readyz and an operator console at /. FILE is reloaded
@@ -216,6 +222,11 @@ fn main() -> ExitCode {
             attrs,
             interval_ms,
         } => watch::run(&source, &flag, key.as_deref(), &attrs, interval_ms),
+        Command::Analyze(args) => match analyze::run(&args) {
+            // The report is printed and the warning is on stderr.
+            Ok(analyze::Verdict::SplitBroken) => return ExitCode::from(3),
+            other => other.map(|_| ()),
+        },
         Command::Serve {
             file,
             listen,
