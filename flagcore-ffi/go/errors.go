@@ -25,7 +25,9 @@ const (
 	CodeInternal          Code = "internal"
 	// CodeReentrantCall: a function of a store was called from inside one of its change
 	// callbacks in C, where it would deadlock. Go's subscribers never see it: they run on
-	// a goroutine of their own ([Store.Subscribe]).
+	// a goroutine of their own ([Store.Subscribe]). The function of
+	// [Store.TrackExposures] does, for the store's writing methods, FlushExposures and
+	// TrackExposures.
 	CodeReentrantCall Code = "reentrant_call"
 	// CodeClosed is Go's own: the Store, Snapshot or Context was closed.
 	CodeClosed Code = "closed"

@@ -158,3 +158,36 @@ func ExampleStore_Subscribe() {
 	// Output:
 	// 1 [new-checkout]
 }
+
+func ExampleStore_TrackExposures() {
+	store, err := flagcore.NewStoreFromBytes([]byte(`{"version": 3, "flags": {"buy-button": {
+	  "variants": {"short": "Buy", "long": "Buy now, pay later"}, "enabled": true,
+	  "off_variant": "short", "exposures": true,
+	  "fallthrough": {"rollout": {"by": "account", "split": [{"variant": "short", "weight": 50},
+	                                                      {"variant": "long", "weight": 50}]}}}}}`))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+
+	var exposures []flagcore.Exposure // the function runs on the store's tracking thread
+	err = store.TrackExposures(func(batch []flagcore.Exposure) {
+		exposures = append(exposures, batch...)
+	}, flagcore.ExposureOptions{}) // or ExposureOptions{JSONLines: &flagcore.JSONLinesFile{...}}
+	if err != nil {
+		panic(err)
+	}
+	for _, user := range []string{"ann", "bob", "ann"} {
+		ctx, _ := flagcore.NewContext(user, flagcore.String("account", "acme"))
+		store.String("buy-button", "Buy", ctx)
+		ctx.Close()
+	}
+	_ = store.FlushExposures() // the function has them when it returns
+	e := exposures[0]
+	fmt.Println(len(exposures), e.Flag, e.Variant, e.Reason, e.Key, e.Unit, e.Bucket, e.Version)
+	stats, _ := store.ExposureStats()
+	fmt.Printf("%+v\n", stats)
+	// Output:
+	// 1 buy-button short SPLIT ann acme 10075 3
+	// {Accepted:3 Delivered:1 Deduplicated:2 Dropped:0 SinkErrors:0}
+}

@@ -43,16 +43,19 @@ package flagcore
 // (Update, Kill, Revive, Observe, a Source's thread, the first read of NewFileSource),
 // the store calls the exported flagcoreChange under its writer lock; that only copies the
 // change into a queue, which a goroutine of its own hands to the subscribers, so that
-// user code never runs under the lock, nor on the Rust library's threads. Both
-// callbacks' user_data is C memory holding a cgo.Handle (so no integer becomes an
-// unsafe.Pointer) of a weak pointer to the Store's callbacks: they may refer to the Store
-// without keeping it reachable from the handle table. The handle and its memory are
-// freed after the fc_store, whose freeing ends the subscription and the trip callback,
-// after which C can no longer call back. The C functions that may call back are declared
-// neither nocallback (the runtime would abort) nor noescape: Go code running during the
-// call may grow, and so move, the goroutine's stack, so out-parameters C writes after
-// calling back must not live there (fc_store_observe, which writes none, is the
-// exception).
+// user code never runs under the lock, nor on the Rust library's threads. Exposures
+// (exposure.go) are the exception: the store's tracking thread calls the exported
+// flagcoreExposures with each batch, which calls the TrackExposures function there, so
+// that FlushExposures returns once the function has them (a thread the Go runtime did not
+// start may call into Go). The callbacks' user_data is C memory holding a cgo.Handle (so
+// no integer becomes an unsafe.Pointer) of a weak pointer to the Store's callbacks: they
+// may refer to the Store without keeping it reachable from the handle table. The handle
+// and its memory are freed after the fc_store, whose freeing ends the subscription, the
+// trip callback and the exposure calls, after which C can no longer call back. The C
+// functions that may call back are declared neither nocallback (the runtime would abort)
+// nor noescape: Go code running during the call may grow, and so move, the goroutine's
+// stack, so out-parameters C writes after calling back must not live there
+// (fc_store_observe, which writes none, is the exception).
 
 /*
 #include <stdlib.h>
@@ -64,7 +67,8 @@ package flagcore
 #cgo nocallback fc_store_new_from_bytes
 #cgo noescape fc_store_new_from_file
 #cgo nocallback fc_store_new_from_file
-#cgo nocallback fc_store_free
+// fc_store_free delivers the exposures still queued, from the tracking thread, which
+// calls back into Go while this one waits: no nocallback.
 // fc_store_update, fc_store_update_file, fc_store_kill and fc_store_revive call back into
 // Go when the store has subscribers (change.go): neither nocallback nor noescape (see the
 // design note).
@@ -127,6 +131,10 @@ package flagcore
 #cgo nocallback fc_store_on_guardrail_trip
 #cgo noescape fc_store_subscribe
 #cgo nocallback fc_store_subscribe
+// fc_store_track_exposures* and fc_store_flush_exposures wait for the tracking thread,
+// which calls back into Go: neither nocallback nor noescape.
+#cgo noescape fc_store_exposure_stats
+#cgo nocallback fc_store_exposure_stats
 #cgo noescape fc_last_error_message
 #cgo nocallback fc_last_error_message
 #cgo noescape fc_last_error_validation

@@ -25,8 +25,8 @@ import (
 type Store struct {
 	ptr     *C.fc_store
 	cleanup runtime.Cleanup
-	// cb and res serve the callbacks from C: guardrail trips (guardrail.go) and changes
-	// (change.go).
+	// cb and res serve the callbacks from C: guardrail trips (guardrail.go), changes
+	// (change.go) and exposures (exposure.go).
 	cb  *callbacks
 	res storeResources
 }
@@ -50,12 +50,14 @@ func newStore(ptr *C.fc_store) *Store {
 }
 
 // callbacks is what the C library calls back into for a Store: its guardrail trip
-// callback and its change subscribers. C reaches it through a cgo.Handle to a weak
-// pointer: the functions may refer to the store, and a strong reference from the handle
-// table would keep the store reachable forever (and its cleanup from running).
+// callback, its change subscribers and its exposure function. C reaches it through a
+// cgo.Handle to a weak pointer: the functions may refer to the store, and a strong
+// reference from the handle table would keep the store reachable forever (and its cleanup
+// from running).
 type callbacks struct {
-	trip    tripState
-	changes changeState
+	trip      tripState
+	changes   changeState
+	exposures exposureState
 }
 
 // storeResources are the C-side resources of a Store besides the fc_store, freed with
@@ -122,7 +124,8 @@ func NewStoreFromFile(path string) (*Store, error) {
 }
 
 // Close frees the store. It is idempotent; later calls fail with [ErrClosed] (the plain
-// getters return the caller's default). Snapshots taken from it stay usable.
+// getters return the caller's default). Snapshots taken from it stay usable. Exposures
+// accepted before it are delivered first ([Store.TrackExposures]).
 func (s *Store) Close() error {
 	if s.ptr == nil {
 		return nil

@@ -82,9 +82,10 @@ enum fc_result
      */
     FC_RESULT_NOT_READY = 203,
     /**
-     * Called from a subscription callback of the same store (`fc_store_subscribe`), for
-     * a function that waits for the store's writer lock, which the callback's caller
-     * holds: it would deadlock, so it did nothing (`reentrant_call`).
+     * Called from a subscription or exposure callback of the same store
+     * (`fc_store_subscribe`, `fc_store_track_exposures`), for a function that waits for
+     * what the callback's caller holds (the store's writer lock, the tracking thread): it
+     * would deadlock, so it did nothing (`reentrant_call`).
      */
     FC_RESULT_REENTRANT_CALL = 204,
     /**
@@ -510,6 +511,123 @@ typedef struct fc_validation_error {
      */
     struct fc_str code;
 } fc_validation_error;
+
+/**
+ * One exposure, lent to an `fc_exposure_callback` for the length of the call: a top-level
+ * evaluation of a flag with `"exposures": true` that served a variant.
+ */
+typedef struct fc_exposure {
+    /**
+     * When, in milliseconds since the Unix epoch (from a coarse clock: a few ms).
+     */
+    int64_t time_unix_ms;
+    /**
+     * The flag.
+     */
+    struct fc_str flag;
+    /**
+     * The variant served.
+     */
+    struct fc_str variant;
+    /**
+     * Why it was served.
+     */
+    fc_reason reason;
+    /**
+     * The index (0-based) of the rule that decided, or -1 (a target or the fallthrough).
+     */
+    int64_t rule_index;
+    /**
+     * That rule's `id`; NULL when no rule decided or it has none.
+     */
+    struct fc_str rule_id;
+    /**
+     * The targeting key; NULL for a context without one.
+     */
+    struct fc_str key;
+    /**
+     * The experiment's randomisation unit: the value of the rollout's `by` attribute that
+     * was bucketed (an integer as its decimal string) when a rollout decided, else the
+     * targeting key; NULL when neither.
+     */
+    struct fc_str unit;
+    /**
+     * The bucket (0..=99999) when a rollout decided, or -1.
+     */
+    int32_t bucket;
+    /**
+     * The schedule step in force when a scheduled rollout decided, or -1.
+     */
+    int32_t step;
+    /**
+     * The snapshot version that served it.
+     */
+    uint64_t version;
+} fc_exposure;
+
+/**
+ * Called with each batch of exposures, in order, on the store's tracking thread:
+ * `user_data` as given to `fc_store_track_exposures`, and `len` exposures at `batch`,
+ * lent for the call.
+ */
+typedef void (*fc_exposure_callback)(void *user_data, const struct fc_exposure *batch, size_t len);
+
+/**
+ * How exposures are queued and deduplicated. Zero-initialise it (`{0}`) for the
+ * defaults; each 0 field means its default.
+ */
+typedef struct fc_exposure_options {
+    /**
+     * Exposures the queue holds before evaluations drop new ones (and count them);
+     * default 16384. Fixed by the store's first tracking: later calls keep it.
+     */
+    size_t capacity;
+    /**
+     * Units remembered for deduplication, the least recently seen forgotten first;
+     * default 100000.
+     */
+    size_t dedup_size;
+    /**
+     * A repeat of one unit, flag and variant within this many milliseconds is dropped as
+     * a duplicate (a repeat does not renew the window); default 600000 (10 minutes).
+     */
+    uint64_t dedup_window_ms;
+    /**
+     * How often the tracking thread drains the queue, in milliseconds; default 100.
+     */
+    uint64_t flush_interval_ms;
+    /**
+     * True to deliver every exposure, repeats included.
+     */
+    bool no_dedup;
+} fc_exposure_options;
+
+/**
+ * What exposure tracking has done since the store was created.
+ */
+typedef struct fc_exposure_stats {
+    /**
+     * Exposures taken from the queue.
+     */
+    uint64_t accepted;
+    /**
+     * Of them, handed to the sink.
+     */
+    uint64_t delivered;
+    /**
+     * Of them, repeats within the deduplication window, not delivered.
+     */
+    uint64_t deduplicated;
+    /**
+     * Exposures lost: the queue was full (the sink fell behind), or the snapshot that
+     * made them was gone before they were named.
+     */
+    uint64_t dropped;
+    /**
+     * Batches the sink refused (a file that could not be written).
+     */
+    uint64_t sink_errors;
+} fc_exposure_stats;
 
 /**
  * One runtime kill, lent by an `fc_kills` list until it is freed.
@@ -964,6 +1082,91 @@ size_t fc_last_error_validation_len(void);
  * `out` must be NULL or valid for a write of one `fc_validation_error`.
  */
 fc_result fc_last_error_validation(size_t index, struct fc_validation_error *out);
+
+/**
+ * Records an exposure for every top-level evaluation of a flag with `"exposures": true`
+ * that serves a variant, through any function of the store or of its snapshot views, and
+ * calls `callback(user_data, batch, len)` with them in batches, repeats of one unit, flag
+ * and variant within the deduplication window left out. `options` may be NULL for the
+ * defaults. Calling it again (or `fc_store_track_exposures_json_lines`) replaces the
+ * sink: everything accepted before the call goes to the old one first.
+ *
+ * Evaluations pay for a compact record handed to a bounded queue: no lock, no I/O, no
+ * allocation for keys and units up to 47 bytes, never a wait; when the queue is full (the
+ * callback fell behind) the exposure is dropped and counted (`fc_store_exposure_stats`).
+ *
+ * The callback runs on the store's tracking thread (one flagcore starts), one batch at a
+ * time, every `flush_interval_ms` and on `fc_store_flush_exposures`. The batch is lent
+ * for the call only: copy what you keep. The callback must not unwind (a C++ exception),
+ * and should be quick: while it runs, new exposures wait in the queue. It may evaluate;
+ * the functions that would wait for the tracking thread or for the store's writer lock
+ * (`fc_store_flush_exposures`, `fc_store_track_exposures*`, and those `fc_store_subscribe`
+ * lists) fail on its thread with `FC_RESULT_REENTRANT_CALL` when given this store. It
+ * must not free the store, nor wait for a thread calling those functions with it.
+ *
+ * `user_data` must stay valid until `fc_store_free` of the store, or a later
+ * `fc_store_track_exposures*` with it, has returned: either delivers everything accepted
+ * before it to this callback first, neither returns while the callback runs, and the
+ * callback is never called afterwards.
+ *
+ * Fails with `FC_RESULT_NULL_POINTER` for a NULL store or callback, `FC_RESULT_IO` when
+ * the tracking thread cannot start.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `callback` NULL or a function that honours the above, with
+ * `user_data`; `options` NULL or valid for a read.
+ */
+fc_result fc_store_track_exposures(const struct fc_store *store,
+                                   fc_exposure_callback callback,
+                                   void *user_data,
+                                   const struct fc_exposure_options *options);
+
+/**
+ * Like `fc_store_track_exposures`, appending the exposures to the file at `path`
+ * (`path_len` bytes, any bytes on Unix; created if missing) as JSON Lines, one exposure
+ * per line (docs/format.md §5.7: `time`, `flag`, `variant`, `reason`, `rule_index`,
+ * `rule_id`, `key`, `unit`, `bucket`, `step`, `version`). When a line would take the
+ * file past `max_bytes` (0: never), it is renamed `PATH.1` (older ones `PATH.2`, ... up
+ * to `keep` of them; 0 keeps none) and a new one begins. Each batch is written through
+ * to the file; `fc_store_flush_exposures` and `fc_store_free` also sync it.
+ *
+ * Fails with `FC_RESULT_NULL_POINTER` for a NULL store, `FC_RESULT_INVALID_ARGUMENT` for
+ * an empty path, `FC_RESULT_IO` when the file cannot be opened or the thread not started.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `path` valid for `path_len` bytes; `options` NULL or valid for a
+ * read.
+ */
+fc_result fc_store_track_exposures_json_lines(const struct fc_store *store,
+                                              const char *path,
+                                              size_t path_len,
+                                              uint64_t max_bytes,
+                                              size_t keep,
+                                              const struct fc_exposure_options *options);
+
+/**
+ * Delivers every exposure queued before this call to the sink and flushes it (a file is
+ * synced), waiting for the tracking thread; returns at once when the store tracks none.
+ * Fails with `FC_RESULT_REENTRANT_CALL` inside the store's own exposure callback.
+ *
+ * # Safety
+ *
+ * `store` NULL or live.
+ */
+fc_result fc_store_flush_exposures(const struct fc_store *store);
+
+/**
+ * What exposure tracking has done since the store was created, into `*out_stats`
+ * (all 0 before tracking starts).
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `out_stats` NULL or valid for a write.
+ */
+fc_result fc_store_exposure_stats(const struct fc_store *store,
+                                  struct fc_exposure_stats *out_stats);
 
 /**
  * Reports what the application saw after serving variant `variant` of flag `flag`: a
@@ -1444,7 +1647,9 @@ fc_result fc_store_new_from_file(const char *path, size_t path_len, struct fc_st
  * Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
  * sources feeding it (`fc_source`), which keep it alive until they are freed. The
  * subscriptions made through it end (`fc_store_unsubscribe`): once this returns, their
- * callbacks are not running and are never called again.
+ * callbacks are not running and are never called again. Exposures accepted before it
+ * are delivered first (`fc_store_flush_exposures`), and an exposure callback is never
+ * called again either.
  *
  * # Safety
  *

@@ -3,7 +3,8 @@
 # cargo (release, into target/ at the repository root), checks the committed header is
 # current, runs the C tests under AddressSanitizer and UndefinedBehaviorSanitizer, then
 # `go vet` and `go test -race` of flagcore-ffi/go (shared vectors, bad input, concurrency,
-# the OpenFeature provider). Needs Rust, Go, gcc and make; exits non-zero on any failure.
+# exposures, the OpenFeature provider; in a module of its own, the OpenTelemetry hook).
+# Needs Rust, Go, gcc and make; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -36,6 +37,9 @@ go vet ./...
 
 step "go test -race"
 go test -race -count=1 ./...
+
+step "go test -race: OpenFeature's OpenTelemetry conventions over the provider (module oteltest)"
+(cd oteltest && go vet ./... && go test -race -count=1 ./...)
 
 step "Go benchmarks compile (not run)"
 go test -run '^$' -bench '^$' ./... >/dev/null

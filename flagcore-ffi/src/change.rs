@@ -5,17 +5,16 @@
 //! The core calls subscribers under the store's writer lock, so that they hear of changes
 //! in order. A callback that called back into a function taking that lock would wait for
 //! itself forever: on the callback's thread those functions fail with
-//! `FC_RESULT_REENTRANT_CALL` instead ([`outside_callbacks`]).
+//! `FC_RESULT_REENTRANT_CALL` instead ([`crate::reentry`]).
 
-use std::cell::RefCell;
 use std::ffi::c_void;
-use std::sync::Arc;
 
-use flagcore_engine::{Change, Store};
+use flagcore_engine::Change;
 
 use crate::error::{fc_result, Failure};
 use crate::panic::ffi_result;
 use crate::ptr::{fc_str, out_arg, write_out, Handle, UserData};
+use crate::reentry::{address, outside_callbacks, Inside, Running};
 use crate::store::fc_store;
 
 /// What changed in a store, lent to an `fc_change_callback` for the length of the call.
@@ -42,63 +41,6 @@ pub struct fc_change {
 #[allow(non_camel_case_types)]
 pub type fc_change_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, change: *const fc_change)>;
-
-thread_local! {
-    /// The stores (by address) whose subscription callbacks this thread is running now,
-    /// innermost last: a callback may change another store, whose own callbacks then run
-    /// inside it.
-    static NOTIFYING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Marks the current thread as running a subscription callback of one store, until
-/// dropped.
-struct Notifying(usize);
-
-impl Notifying {
-    fn enter(store: usize) -> Notifying {
-        // During thread teardown the slot may be gone: then nothing can be asked of it
-        // either.
-        let _ = NOTIFYING.try_with(|stores| stores.borrow_mut().push(store));
-        Notifying(store)
-    }
-}
-
-impl Drop for Notifying {
-    fn drop(&mut self) {
-        let _ = NOTIFYING.try_with(|stores| {
-            let mut stores = stores.borrow_mut();
-            if let Some(at) = stores.iter().rposition(|s| *s == self.0) {
-                stores.remove(at);
-            }
-        });
-    }
-}
-
-/// Fails with `FC_RESULT_REENTRANT_CALL` when the current thread is running a subscription
-/// callback of `store`: `function` takes the store's writer lock, which is held while
-/// subscribers run, so going on would deadlock.
-#[inline]
-pub(crate) fn outside_callbacks(store: &Arc<Store>, function: &str) -> Result<(), Failure> {
-    let address = Arc::as_ptr(store) as usize;
-    let inside = NOTIFYING
-        .try_with(|stores| stores.borrow().contains(&address))
-        .unwrap_or(false);
-    if inside {
-        return Err(reentrant(function));
-    }
-    Ok(())
-}
-
-#[cold]
-fn reentrant(function: &str) -> Failure {
-    Failure::new(
-        fc_result::ReentrantCall,
-        format!(
-            "{function} was called from a subscription callback of the same store, which \
-             runs under the store's writer lock: it would deadlock"
-        ),
-    )
-}
 
 /// Calls `callback(user_data, change)` after each change of what the store serves, with the
 /// version then serving and the flags that changed: an update (`fc_store_update`, a
@@ -150,7 +92,7 @@ pub unsafe extern "C" fn fc_store_subscribe(
         let callback = callback.ok_or_else(|| Failure::null("callback"))?;
         let out_id = out_arg(out_id, "out_id")?;
         let user_data = UserData::new(user_data);
-        let address = Arc::as_ptr(handle) as usize;
+        let store = address(handle);
         let id = handle.subscribe(move |change: &Change| {
             let names: Vec<fc_str> = change.flags.iter().map(|f| fc_str::new(f)).collect();
             let lent = fc_change {
@@ -159,7 +101,7 @@ pub unsafe extern "C" fn fc_store_subscribe(
                 flags: if names.is_empty() { std::ptr::null() } else { names.as_ptr() },
                 flags_len: names.len(),
             };
-            let _notifying = Notifying::enter(address);
+            let _running = Running::enter(store, Inside::Subscriber);
             // SAFETY: by `fc_store_subscribe`'s `# Safety` section, `callback` is a function
             // safe to call on any thread with `user_data`, which stays valid until the
             // subscription ends; it cannot end during this call, since ending it takes the

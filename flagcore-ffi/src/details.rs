@@ -96,7 +96,7 @@ impl fc_details {
     }
 }
 
-fn reason(reason: Reason) -> fc_reason {
+pub(crate) fn reason(reason: Reason) -> fc_reason {
     match reason {
         Reason::Static => fc_reason::Static,
         Reason::Default => fc_reason::Default,

@@ -44,9 +44,10 @@ pub enum fc_result {
     Io = 202,
     /// No snapshot has been loaded yet (`not_ready`).
     NotReady = 203,
-    /// Called from a subscription callback of the same store (`fc_store_subscribe`), for
-    /// a function that waits for the store's writer lock, which the callback's caller
-    /// holds: it would deadlock, so it did nothing (`reentrant_call`).
+    /// Called from a subscription or exposure callback of the same store
+    /// (`fc_store_subscribe`, `fc_store_track_exposures`), for a function that waits for
+    /// what the callback's caller holds (the store's writer lock, the tracking thread): it
+    /// would deadlock, so it did nothing (`reentrant_call`).
     ReentrantCall = 204,
     /// flagcore panicked; the call had no effect that can be relied on. A bug: please
     /// report it with the last error message (`panic`).

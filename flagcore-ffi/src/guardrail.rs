@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use flagcore_engine::{GuardrailStatus, Kill, Observation};
 
-use crate::change::outside_callbacks;
 use crate::error::fc_result;
 use crate::lists::{fc_kill, out_of_range};
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{fc_str, opaque_handle, out_arg, str_arg, write_out, Handle, UserData};
+use crate::reentry::outside_callbacks;
 use crate::store::fc_store;
 
 /// Reports what the application saw after serving variant `variant` of flag `flag`: a

@@ -13,10 +13,12 @@ mod change;
 mod context;
 mod details;
 mod error;
+mod exposure;
 mod guardrail;
 mod lists;
 mod panic;
 mod ptr;
+mod reentry;
 mod snapshot;
 mod source;
 mod store;
@@ -32,6 +34,11 @@ pub use details::{fc_details, fc_error_code, fc_error_code_name, fc_reason, fc_r
 pub use error::{
     fc_last_error_length, fc_last_error_message, fc_last_error_validation,
     fc_last_error_validation_len, fc_result, fc_result_code, fc_validation_error,
+};
+pub use exposure::{
+    fc_exposure, fc_exposure_callback, fc_exposure_options, fc_exposure_stats,
+    fc_store_exposure_stats, fc_store_flush_exposures, fc_store_track_exposures,
+    fc_store_track_exposures_json_lines,
 };
 pub use guardrail::{
     fc_guardrail, fc_guardrail_trip_callback, fc_guardrails, fc_guardrails_free, fc_guardrails_get,

@@ -5,10 +5,10 @@ use std::time::UNIX_EPOCH;
 
 use flagcore_engine::Kill;
 
-use crate::change::outside_callbacks;
 use crate::error::{fc_result, Failure};
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{fc_str, opaque_handle, out_arg, write_out, Handle};
+use crate::reentry::outside_callbacks;
 use crate::store::fc_store;
 
 /// The runtime kills in force when `fc_store_kills` was called (a copy: later kills do

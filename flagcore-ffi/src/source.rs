@@ -10,10 +10,10 @@ use flagcore_engine::source::{
 };
 
 use crate::buffer::Buffer;
-use crate::change::outside_callbacks;
 use crate::error::{fc_result, Failure};
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{fc_str, opaque_handle, out_arg, str_arg, write_out, Handle};
+use crate::reentry::outside_callbacks;
 use crate::store::{fc_store, path_arg};
 
 /// A source feeding a store from its own background thread: a snapshot file

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use flagcore_engine::{EvaluationContext, Store, SubscriptionId};
 
 use crate::buffer::{write_json, Buffer};
-use crate::change::outside_callbacks;
 use crate::context::{fc_context, with_context};
 use crate::error::{fc_result, Failure};
+use crate::exposure::Tracking;
 use crate::panic::{ffi_boundary, ffi_result};
 use crate::ptr::{bytes_arg, opaque_handle, out_arg, str_arg, write_out, Handle};
+use crate::reentry::outside_callbacks;
 use crate::snapshot::fc_snapshot;
 
 /// Holds the serving snapshot (a boxed `flagcore::Store`). Every function taking a
@@ -25,7 +26,8 @@ pub struct fc_store {
 
 opaque_handle!(fc_store => StoreHandle, "store");
 
-/// What an `fc_store` points at: the store, and the subscriptions made through the handle.
+/// What an `fc_store` points at: the store, and the subscriptions and exposure tracking
+/// started through the handle.
 pub(crate) struct StoreHandle {
     /// An `Arc`, so that a source (`fc_source`) can keep feeding the store from its thread
     /// after the caller freed its handle.
@@ -34,6 +36,8 @@ pub(crate) struct StoreHandle {
     /// handle ends them, so that no callback runs after `fc_store_free`, even while a
     /// source keeps the store itself alive.
     subscriptions: Mutex<Subscriptions>,
+    /// Whether exposures go to a C callback, whose calls freeing the handle ends.
+    exposures: Tracking,
 }
 
 /// The ids handed to C for the core's subscriptions: the core's `SubscriptionId` has no
@@ -50,7 +54,12 @@ impl StoreHandle {
         StoreHandle {
             store: Arc::new(store),
             subscriptions: Mutex::new(Subscriptions::default()),
+            exposures: Tracking::default(),
         }
+    }
+
+    pub(crate) fn exposures(&self) -> &Tracking {
+        &self.exposures
     }
 
     fn subscriptions(&self) -> std::sync::MutexGuard<'_, Subscriptions> {
@@ -99,6 +108,7 @@ impl Drop for StoreHandle {
         for (_, id) in ids {
             self.store.unsubscribe(id);
         }
+        self.exposures.end(&self.store);
     }
 }
 
@@ -186,7 +196,9 @@ pub unsafe extern "C" fn fc_store_new_from_file(
 /// Frees a store; NULL is a no-op. Snapshot views taken from it stay valid, and so do
 /// sources feeding it (`fc_source`), which keep it alive until they are freed. The
 /// subscriptions made through it end (`fc_store_unsubscribe`): once this returns, their
-/// callbacks are not running and are never called again.
+/// callbacks are not running and are never called again. Exposures accepted before it
+/// are delivered first (`fc_store_flush_exposures`), and an exposure callback is never
+/// called again either.
 ///
 /// # Safety
 ///

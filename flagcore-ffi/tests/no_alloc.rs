@@ -1,11 +1,13 @@
 //! docs/format.md §6: an evaluation through the C ABI does not allocate, for any flag type, with or
-//! without details, once the store is warm; nor does an observation for the guardrails
-//! (§5.6) that trips none. A counting global allocator proves it.
+//! without details, once the store is warm, nor when it records an exposure (§5.7); nor does
+//! an observation for the guardrails (§5.6) that trips none. A counting global allocator
+//! proves it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flagcore::*;
 use flagcore_engine as _;
@@ -314,6 +316,111 @@ fn observations_do_not_allocate() {
         );
         assert_eq!(fc_store_observations_ignored(store, &mut n), fc_result::Ok);
         assert_eq!(n, 2 * 200);
+        fc_store_free(store);
+    }
+}
+
+const EXPERIMENT: &str = r#"{"version": 1, "flags": {
+    "experiment": {"variants": {"a": true, "b": false}, "enabled": true, "off_variant": "b",
+      "exposures": true,
+      "fallthrough": {"rollout": {"by": "account", "split": [{"variant": "a", "weight": 50},
+                                                            {"variant": "b", "weight": 50}]}}}
+  }}"#;
+
+static EXPOSED: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "C" fn count_exposures(
+    _user_data: *mut c_void,
+    _batch: *const fc_exposure,
+    len: usize,
+) {
+    EXPOSED.fetch_add(len as u64, Ordering::Relaxed);
+}
+
+/// docs/format.md §5.7: an evaluation that records an exposure hands a compact record to
+/// a bounded queue, with no allocation for keys and units up to 47 bytes; naming and
+/// delivering them is the tracking thread's work (which the counting allocator, counting
+/// per thread, leaves out).
+// Miri has no CLOCK_REALTIME_COARSE, which times an exposure.
+#[cfg_attr(miri, ignore)]
+#[test]
+fn exposure_tracked_evaluations_do_not_allocate() {
+    const ROUNDS: usize = 1_000;
+    let mut store = ptr::null_mut();
+    // SAFETY: valid pointers and lengths throughout; every handle is freed once, and the
+    // callback's user_data (NULL) is never read.
+    unsafe {
+        assert_eq!(
+            fc_store_new_from_bytes(EXPERIMENT.as_ptr(), EXPERIMENT.len(), &mut store),
+            fc_result::Ok
+        );
+        let options = fc_exposure_options {
+            capacity: 4 * ROUNDS,
+            ..Default::default()
+        };
+        let r = fc_store_track_exposures(store, Some(count_exposures), ptr::null_mut(), &options);
+        assert_eq!(r, fc_result::Ok);
+        let mut snapshot = ptr::null_mut();
+        assert_eq!(fc_store_snapshot(store, &mut snapshot), fc_result::Ok);
+        // The longest keys and units kept inline; made before anything is counted.
+        let keys: Vec<String> = (0..=ROUNDS).map(|i| format!("{i:0>47}")).collect();
+        let units: Vec<String> = (0..=ROUNDS).map(|i| format!("acct-{i:0>42}")).collect();
+        let evaluate = |i: usize, by_string: bool| {
+            let mut account = attribute("account", fc_value_kind::Int);
+            account.int_value = i as i64;
+            if by_string {
+                account.kind = fc_value_kind::String as u32;
+                (account.string_value, account.string_len) = text(&units[i]);
+            }
+            let ctx = fc_context {
+                key: keys[i].as_ptr().cast(),
+                key_len: keys[i].len(),
+                attributes: &account,
+                attributes_len: 1,
+                prepared: ptr::null(),
+            };
+            let (flag, len) = text("experiment");
+            let mut b = false;
+            assert_eq!(
+                fc_store_bool(store, flag, len, &ctx, false, &mut b),
+                fc_result::Ok
+            );
+            let mut details = std::mem::MaybeUninit::<fc_details>::uninit();
+            let r = fc_snapshot_bool(
+                snapshot,
+                flag,
+                len,
+                &ctx,
+                false,
+                &mut b,
+                details.as_mut_ptr(),
+            );
+            assert_eq!(r, fc_result::Ok);
+            assert_eq!(details.assume_init().reason, fc_reason::Split);
+        };
+        evaluate(ROUNDS, false); // warm-up: thread-locals and arc-swap's debt slots
+        assert_eq!(
+            allocations_in(|| {
+                for i in 0..ROUNDS {
+                    evaluate(i, i % 2 == 0);
+                }
+            }),
+            0
+        );
+        assert_eq!(fc_store_flush_exposures(store), fc_result::Ok);
+        let mut stats = std::mem::MaybeUninit::<fc_exposure_stats>::uninit();
+        assert_eq!(
+            fc_store_exposure_stats(store, stats.as_mut_ptr()),
+            fc_result::Ok
+        );
+        let stats = stats.assume_init();
+        let evaluations = 2 * (ROUNDS as u64 + 1);
+        assert_eq!((stats.accepted, stats.dropped), (evaluations, 0));
+        // Each unit's second evaluation (through the snapshot view) repeats its first.
+        assert_eq!(stats.deduplicated, ROUNDS as u64 + 1);
+        assert_eq!(stats.delivered, ROUNDS as u64 + 1);
+        assert_eq!(EXPOSED.load(Ordering::Relaxed), stats.delivered);
+        fc_snapshot_free(snapshot);
         fc_store_free(store);
     }
 }
