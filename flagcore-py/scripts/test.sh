@@ -20,8 +20,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 
-echo "--- installing maturin, openfeature-sdk, mypy into $VENV"
-"$PY" "${PIP[@]:1}" "maturin>=1.9.4,<2" "openfeature-sdk>=0.8" "mypy>=1.10"
+echo "--- installing maturin, openfeature-sdk, its OpenTelemetry hook, mypy into $VENV"
+# openfeature-hooks-opentelemetry and opentelemetry-sdk: tests/test_otel.py, the provider
+# under OpenFeature's own OpenTelemetry hook.
+"$PY" "${PIP[@]:1}" "maturin>=1.9.4,<2" "openfeature-sdk>=0.8" "mypy>=1.10" \
+    "openfeature-hooks-opentelemetry>=0.3" "opentelemetry-sdk>=1.30"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

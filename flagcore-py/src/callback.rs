@@ -1,5 +1,6 @@
 //! [`Callback`]: a Python function that Rust calls from any thread (a source's
-//! `on_status`, a store's `on_guardrail_trip`), in a cell the garbage collector can see.
+//! `on_status`, a store's `on_guardrail_trip`, subscribers and exposure sink), in a cell
+//! the garbage collector can see.
 //!
 //! - The function is called attached to the interpreter (the GIL taken if the thread does
 //!   not hold it); an exception it raises is logged (logger `flagcore`, or
@@ -50,24 +51,40 @@ impl Callback {
         drop(replaced);
     }
 
+    /// [`set`](Callback::set) for a function already taken out of the interpreter: callable
+    /// without it (what it replaces is dropped after the lock is released, its reference
+    /// released whenever a thread is next attached).
+    pub(crate) fn replace(&self, function: Option<Py<PyAny>>) {
+        let replaced = std::mem::replace(&mut *self.lock(), function);
+        drop(replaced);
+    }
+
     /// Calls the function, if any, with the one argument `argument` makes, attached to the
-    /// interpreter. An exception is logged, not returned.
+    /// interpreter. An exception is logged, not returned; the result says whether one was
+    /// raised (false) or not (true, also when no function ran).
     pub(crate) fn call(
         &self,
         argument: impl for<'a> FnOnce(Python<'a>) -> PyResult<Bound<'a, PyAny>>,
-    ) {
+    ) -> bool {
         if EXITING.load(Ordering::SeqCst) {
-            return;
+            return true;
         }
         Python::try_attach(|py| {
             let function = self.lock().as_ref().map(|f| f.clone_ref(py));
-            let Some(function) = function else { return };
+            let Some(function) = function else {
+                return true;
+            };
             let function = function.into_bound(py);
             let result = argument(py).and_then(|argument| function.call1((argument,)));
-            if let Err(error) = result {
-                self.report(py, &function, error);
+            match result {
+                Ok(_) => true,
+                Err(error) => {
+                    self.report(py, &function, error);
+                    false
+                }
             }
-        });
+        })
+        .unwrap_or(true)
     }
 
     pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {

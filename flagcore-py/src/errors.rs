@@ -58,6 +58,19 @@ fn build(py: Python<'_>, error: flagcore::Error) -> PyResult<PyErr> {
     }
 }
 
+/// `FlagcoreError(message, "io")` for an I/O failure of flagcore's own (opening an exposure
+/// file), its `__cause__` the `OSError`, as [`to_py_err`] makes for the core's I/O errors.
+pub(crate) fn io_error(py: Python<'_>, path: String, error: std::io::Error) -> PyErr {
+    let message = format!("{path}: {error}");
+    match flagcore_error(py, message, "io") {
+        Ok(err) => {
+            err.set_cause(py, Some(os_error(path, error)));
+            err
+        }
+        Err(err) => err,
+    }
+}
+
 /// `OSError(errno, strerror, filename)`, which Python turns into the subclass for the
 /// errno (`FileNotFoundError`, `PermissionError`, `IsADirectoryError`, ...).
 fn os_error(path: String, source: std::io::Error) -> PyErr {
@@ -103,14 +116,11 @@ fn flagcore_error(py: Python<'_>, message: String, code: &str) -> PyResult<PyErr
     Ok(PyErr::from_value(class.call1((message, code))?))
 }
 
-/// `FlagcoreError(message, "reentrant_call")`: `what` (`Store.kill`, ...) was called from a
-/// subscriber of the same store, which runs under the store's writer lock that `what`
+/// `FlagcoreError(message, "reentrant_call")`: `what` (`Store.kill`, ...) was called from
+/// `inside` (a subscriber or the exposure sink of the same store), which holds what `what`
 /// would wait for.
-pub(crate) fn reentrant_call(py: Python<'_>, what: &str) -> PyErr {
-    let message = format!(
-        "{what}() was called from a subscriber of the same store, which runs while the \
-         store's writer lock is held: it would deadlock"
-    );
+pub(crate) fn reentrant_call(py: Python<'_>, what: &str, inside: &str) -> PyErr {
+    let message = format!("{what}() was called from {inside}: it would deadlock");
     match flagcore_error(py, message, "reentrant_call") {
         Ok(err) | Err(err) => err,
     }

@@ -12,8 +12,9 @@
 //!   running a Rust thread; `status`: their `SourceStatus`.
 //! - `export`: `MetricsExporter` and `statuses_to_prometheus` (Prometheus text pages).
 //! - `callback`: Python functions Rust calls from any thread (`on_status`,
-//!   `on_guardrail_trip`, subscribers); `subscription`: `Store.subscribe`, and the rules
-//!   that keep subscribers, which run under the store's writer lock, from deadlocking.
+//!   `on_guardrail_trip`, subscribers, the exposure sink); `subscription`:
+//!   `Store.subscribe`; `exposure`: `Store.track_exposures`; `reentry`: the store methods
+//!   refused inside subscribers and the exposure sink, which would deadlock there.
 //! - `context`: `key=` and `attrs=` into a [`flagcore::EvaluationContext`].
 //! - `details`: the `Details` class and the reason/error-code strings.
 //! - `diff`: `diff`, two snapshots compared by structure and by evaluation.
@@ -27,6 +28,8 @@ mod details;
 mod diff;
 mod errors;
 mod export;
+mod exposure;
+mod reentry;
 mod source;
 mod status;
 mod store;
@@ -50,9 +53,12 @@ fn _flagcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Sources run Rust threads that call into Python (`on_status`): stop them all before
     // the interpreter finalizes.
     let stop_all = wrap_pyfunction!(source::stop_all_sources, m)?;
-    m.py()
-        .import("atexit")?
-        .call_method1("register", (stop_all,))?;
+    let atexit = m.py().import("atexit")?;
+    atexit.call_method1("register", (stop_all,))?;
+    // Registered after, so run before (atexit is last in, first out): the exposure sinks
+    // get what is queued while callbacks still run.
+    let flush = wrap_pyfunction!(exposure::flush_exposures_at_exit, m)?;
+    atexit.call_method1("register", (flush,))?;
     // A forked child does not have the parent's source threads.
     let orphan = wrap_pyfunction!(source::orphan_sources_after_fork, m)?;
     let kwargs = pyo3::types::PyDict::new(m.py());

@@ -18,7 +18,9 @@ use crate::convert::{
 };
 use crate::details::Details;
 use crate::errors::to_py_err;
-use crate::subscription::{outside_subscribers, Subscriptions};
+use crate::exposure::{stats_to_py, Exposures, Options, Target};
+use crate::reentry::outside_callbacks;
+use crate::subscription::Subscriptions;
 
 /// Holds the serving snapshot; see the `flagcore` package docs.
 ///
@@ -26,17 +28,19 @@ use crate::subscription::{outside_subscribers, Subscriptions};
 /// `Send + Sync`, its readers never block and its writers lock only among themselves.
 /// The core store is shared (`Arc`) with the sources that feed it.
 ///
-/// The `on_guardrail_trip` function and the subscribers live in [`Callback`] cells the core
-/// store shares, which `__traverse__` reports and `__clear__` empties.
+/// The `on_guardrail_trip` function, the subscribers and the exposure sink live in
+/// [`Callback`] cells the core store shares, which `__traverse__` reports and `__clear__`
+/// empties.
 ///
 /// Subscribers run under the core store's writer lock (see [`crate::subscription`]): every
 /// method that takes that lock releases the GIL first, and refuses to run inside a
-/// subscriber of the same store.
+/// subscriber or the exposure sink of the same store (see [`crate::exposure`]).
 #[pyclass(frozen, module = "flagcore", name = "Store")]
 pub(crate) struct Store {
     inner: Arc<flagcore::Store>,
     trip: Arc<Callback>,
     subscriptions: Subscriptions,
+    exposures: Exposures,
 }
 
 impl Drop for Store {
@@ -47,6 +51,8 @@ impl Drop for Store {
         // with the GIL held), calling nothing.
         self.trip.clear();
         self.subscriptions.clear();
+        // The exposure sink's last batches are delivered now, with the GIL released.
+        self.exposures.close(&self.inner);
     }
 }
 
@@ -83,9 +89,9 @@ fn snapshot_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 impl Store {
     /// The core store, for `what` (`Store.kill`, a source to feed it, an exporter to take
     /// its counts), which waits for its writer lock (with the GIL released): refused inside
-    /// one of its subscribers.
+    /// one of its subscribers and its exposure sink.
     pub(crate) fn writer(&self, py: Python<'_>, what: &str) -> PyResult<&Arc<flagcore::Store>> {
-        outside_subscribers(py, &self.inner, what)?;
+        outside_callbacks(py, &self.inner, what)?;
         Ok(&self.inner)
     }
 
@@ -122,6 +128,7 @@ impl Store {
             inner,
             trip,
             subscriptions: Subscriptions::default(),
+            exposures: Exposures::default(),
         }
     }
 
@@ -463,7 +470,7 @@ impl Store {
     /// `reentrant_call`) inside it. An exception it raises is logged to the `flagcore`
     /// logger and never reaches the code that made the change.
     fn subscribe(&self, py: Python<'_>, callback: Bound<'_, PyAny>) -> PyResult<u64> {
-        outside_subscribers(py, &self.inner, "Store.subscribe")?;
+        outside_callbacks(py, &self.inner, "Store.subscribe")?;
         if !callback.is_callable() {
             let type_name = callback.get_type().name()?;
             return Err(PyTypeError::new_err(format!(
@@ -476,18 +483,68 @@ impl Store {
     /// Ends subscription `id`; returns whether there was one. Once this returns, its
     /// callback is not running and is never called again.
     fn unsubscribe(&self, py: Python<'_>, id: u64) -> PyResult<bool> {
-        outside_subscribers(py, &self.inner, "Store.unsubscribe")?;
+        outside_callbacks(py, &self.inner, "Store.unsubscribe")?;
         Ok(self.subscriptions.unsubscribe(py, &self.inner, id))
+    }
+
+    /// Records an exposure for every top-level evaluation of a flag with
+    /// `"exposures": true` that serves a variant, and hands them in batches (lists of
+    /// `dict`s) to `sink` on the store's tracking thread with the GIL taken, or appends
+    /// them to the JSON Lines file `path` (rotated past `max_bytes`, keeping `keep`
+    /// rotated files). Repeats of one unit, flag and variant within `dedup_window_s` are
+    /// left out (`dedup_size` units remembered; 0 keeps every repeat). Calling it again
+    /// replaces the sink (which first gets everything accepted before) and the options
+    /// but `capacity`. An exception the sink raises is logged to the `flagcore` logger and
+    /// counted as a sink error.
+    #[pyo3(signature = (
+        sink=None, *, path=None, max_bytes=None, keep=5, capacity=16_384, dedup_size=100_000,
+        dedup_window_s=600.0, flush_interval_s=0.1
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn track_exposures(
+        &self,
+        py: Python<'_>,
+        sink: Option<Bound<'_, PyAny>>,
+        path: Option<PathBuf>,
+        max_bytes: Option<u64>,
+        keep: usize,
+        capacity: usize,
+        dedup_size: usize,
+        dedup_window_s: f64,
+        flush_interval_s: f64,
+    ) -> PyResult<()> {
+        let store = self.writer(py, "Store.track_exposures")?;
+        let target = Target::new(sink, path, max_bytes, keep)?;
+        let options = Options {
+            capacity,
+            dedup_size,
+            dedup_window_s,
+            flush_interval_s,
+        };
+        self.exposures.track(py, store, target, &options)
+    }
+
+    /// Delivers every exposure queued before the call to the sink and waits until it has
+    /// them (a file is written and synced), with the GIL released.
+    fn flush_exposures(&self, py: Python<'_>) -> PyResult<()> {
+        self.exposures.flush(py, &self.inner)
+    }
+
+    /// What exposure tracking has done since the store was created.
+    fn exposure_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        stats_to_py(py, &self.inner)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         self.trip.traverse(&visit)?;
-        self.subscriptions.traverse(&visit)
+        self.subscriptions.traverse(&visit)?;
+        self.exposures.traverse(&visit)
     }
 
     fn __clear__(&self) {
         self.trip.clear();
         self.subscriptions.clear();
+        self.exposures.clear();
     }
 
     /// Evaluation counts since the last call, per flag and variant; resets them.

@@ -12,9 +12,8 @@
 //!   GIL) and releases it otherwise.
 //! - Reentrancy: a subscriber that called such a method of its own store would wait for
 //!   the lock its own thread holds. It gets `FlagcoreError` (code `reentrant_call`)
-//!   instead, logged like any exception of a subscriber ([`outside_subscribers`]).
+//!   instead, logged like any exception of a subscriber ([`crate::reentry`]).
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -25,57 +24,10 @@ use pyo3::PyTraverseError;
 
 use crate::callback::Callback;
 use crate::convert::change_to_py;
-use crate::errors::reentrant_call;
+use crate::reentry::{address, Inside, Running};
 
 /// What the log says when a subscriber raises.
 const SUBSCRIBER_RAISED: &str = "subscriber %r raised; the change stands";
-
-thread_local! {
-    /// The stores (by the core store's address) whose subscribers this thread is running
-    /// now, innermost last: a subscriber may change another store, whose own subscribers
-    /// then run inside it.
-    static NOTIFYING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Marks the current thread as running the subscribers of one store, until dropped.
-struct Notifying(usize);
-
-impl Notifying {
-    fn enter(store: usize) -> Notifying {
-        let _ = NOTIFYING.try_with(|stores| stores.borrow_mut().push(store));
-        Notifying(store)
-    }
-}
-
-impl Drop for Notifying {
-    fn drop(&mut self) {
-        let _ = NOTIFYING.try_with(|stores| {
-            let mut stores = stores.borrow_mut();
-            if let Some(at) = stores.iter().rposition(|s| *s == self.0) {
-                stores.remove(at);
-            }
-        });
-    }
-}
-
-/// Fails with `FlagcoreError` (code `reentrant_call`) when the current thread is running
-/// a subscriber of `store`: `what` (`Store.kill`, ...) waits for the store's writer lock,
-/// which is held while subscribers run.
-#[inline]
-pub(crate) fn outside_subscribers(
-    py: Python<'_>,
-    store: &Arc<flagcore::Store>,
-    what: &str,
-) -> PyResult<()> {
-    let address = Arc::as_ptr(store) as usize;
-    let inside = NOTIFYING
-        .try_with(|stores| stores.borrow().contains(&address))
-        .unwrap_or(false);
-    if inside {
-        return Err(reentrant_call(py, what));
-    }
-    Ok(())
-}
 
 /// A store's subscriptions, by the id Python was given.
 ///
@@ -125,9 +77,9 @@ impl Subscriptions {
     ) -> PyResult<u64> {
         let function = Arc::new(Callback::new(Some(function), SUBSCRIBER_RAISED));
         let cell = Arc::clone(&function);
-        let address = Arc::as_ptr(store) as usize;
+        let store_address = address(store);
         let subscriber = move |change: &Change| {
-            let _notifying = Notifying::enter(address);
+            let _running = Running::enter(store_address, Inside::Subscriber);
             cell.call(|py| Ok(change_to_py(py, change)?.into_any()));
         };
         // Before the core calls it (the module docs say why).

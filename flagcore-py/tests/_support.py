@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +106,28 @@ def scheduled_ramp(first_step_at: str) -> dict[str, Any]:
             }
         }
     )
+
+
+def run_concurrently(*steps: Callable[[], object], seconds: float = 1.0) -> None:
+    """Calls each step over and over on a daemon thread of its own for `seconds`; fails
+    if one raised, or if one is still running 10 s after being told to stop (a
+    deadlock)."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def loop(step: Callable[[], object]) -> None:
+        try:
+            while not stop.is_set():
+                step()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=loop, args=(step,), daemon=True) for step in steps]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert not errors, errors

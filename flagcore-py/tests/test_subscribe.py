@@ -6,6 +6,7 @@ reference cycles; and no deadlock between the GIL and the store's writer lock.""
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import os
 import threading
@@ -18,7 +19,7 @@ import pytest
 
 import flagcore
 
-from _support import bool_flag, snapshot
+from _support import bool_flag, run_concurrently, snapshot
 
 FLAGS: dict[str, Any] = {
     "checkout": bool_flag(
@@ -107,7 +108,7 @@ def test_kills_revives_and_trips(store: flagcore.Store) -> None:
     assert seen.changes == [
         {"version": 1, "flags": ["theme"]},
         {"version": 1, "flags": ["theme"]},
-        {"version": 1, "flags": ["checkout"]},
+        {"version": 1, "flags": ["checkout", "needs-checkout"]},  # and its dependent
     ]
     assert set(seen.threads) == {threading.get_ident()}
 
@@ -235,41 +236,22 @@ def test_no_deadlock_between_the_gil_and_the_writer_lock(store: flagcore.Store) 
     other threads call methods that take that lock: each must release the GIL first."""
     told = Recorder()
     store.subscribe(told)
-    stop = threading.Event()
-    errors: list[BaseException] = []
+    versions = itertools.count(2)
 
-    def writer() -> None:
-        try:
-            version = 1
-            while not stop.is_set():
-                version += 1
-                theme = {**FLAGS["theme"], "fallthrough": {"variant": ("light", "dark")[version % 2]}}
-                store.update(snapshot(version, {**FLAGS, "theme": theme}, segments=SEGMENTS))
-                store.kill("needs-checkout", "flap")
-                store.revive("needs-checkout")
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+    def write() -> None:
+        version = next(versions)
+        theme = {**FLAGS["theme"], "fallthrough": {"variant": ("light", "dark")[version % 2]}}
+        store.update(snapshot(version, {**FLAGS, "theme": theme}, segments=SEGMENTS))
+        store.kill("needs-checkout", "flap")
+        store.revive("needs-checkout")
 
-    def reader() -> None:
-        try:
-            while not stop.is_set():
-                store.kills()
-                store.guardrail_trips
-                store.take_metrics()
-                store.set_metrics_enabled(True)
-                store.observe("checkout", "off", error=False)
-                store.unsubscribe(store.subscribe(lambda change: None))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+    def read() -> None:
+        store.kills()
+        store.guardrail_trips
+        store.take_metrics()
+        store.set_metrics_enabled(True)
+        store.observe("checkout", "off", error=False)
+        store.unsubscribe(store.subscribe(lambda change: None))
 
-    threads = [threading.Thread(target=writer, daemon=True)]
-    threads += [threading.Thread(target=reader, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    time.sleep(1.0)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert not any(thread.is_alive() for thread in threads), "deadlocked"
-    assert not errors
+    run_concurrently(write, read, read)
     assert len(told.changes) > 10

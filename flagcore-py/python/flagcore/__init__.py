@@ -17,8 +17,8 @@ host's kills file (:class:`KillsFileSource`)::
     source = flagcore.FileSource(store, "/etc/my-service/flags.json")
     print(source.status())
 
-See the package README for updates, kills, guardrails, sources, metrics, ``explain``
-and the OpenFeature provider (:mod:`flagcore.openfeature`).
+See the package README for updates, kills, guardrails, exposures, sources, metrics,
+``explain`` and the OpenFeature provider (:mod:`flagcore.openfeature`).
 """
 
 from flagcore._errors import (
@@ -46,6 +46,8 @@ from flagcore._types import (
     DiffContext,
     DiffReport,
     Explanation,
+    Exposure,
+    ExposureStats,
     FlagDiff,
     FlagMetrics,
     GuardrailStatus,
@@ -64,6 +66,8 @@ __all__ = [
     "DiffContext",
     "DiffReport",
     "Explanation",
+    "Exposure",
+    "ExposureStats",
     "FileSource",
     "FlagDiff",
     "FlagMetrics",

@@ -15,6 +15,8 @@ from flagcore._types import (
     DiffContext,
     DiffReport,
     Explanation,
+    Exposure,
+    ExposureStats,
     FlagMetrics,
     GuardrailStatus,
     Kill,
@@ -214,6 +216,35 @@ class Store:
     def unsubscribe(self, id: builtins.int) -> builtins.bool:
         """Ends a subscription; returns whether there was one. Once it returns, the
         callback is not running and is never called again."""
+    def track_exposures(
+        self,
+        sink: Callable[[list[Exposure]], object] | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        max_bytes: builtins.int | None = None,
+        keep: builtins.int = 5,
+        capacity: builtins.int = 16384,
+        dedup_size: builtins.int = 100000,
+        dedup_window_s: builtins.float = 600.0,
+        flush_interval_s: builtins.float = 0.1,
+    ) -> None:
+        """Records an exposure for every top-level evaluation of a flag with
+        ``"exposures": true`` that serves a variant, and hands them in batches to ``sink``
+        on the store's tracking thread (with the GIL), or appends them to the JSON Lines
+        file ``path`` (renamed ``path.1``, ... when a line would take it past
+        ``max_bytes``, ``keep`` of them kept; ``None``: never). Repeats of one unit, flag
+        and variant within ``dedup_window_s`` seconds are left out (``dedup_size`` units
+        remembered; 0 keeps every repeat). Evaluations only queue a record (at most
+        ``capacity``, fixed by the first call; beyond it they are dropped and counted).
+        Calling it again replaces the sink, which first gets everything accepted before.
+        Exceptions of ``sink`` are logged (logger ``flagcore``) and counted as sink
+        errors; inside it, the store's writing methods and ``flush_exposures`` raise
+        ``FlagcoreError`` (code ``reentrant_call``)."""
+    def flush_exposures(self) -> None:
+        """Delivers every exposure queued before the call and waits until the sink has
+        them (the file is written and synced), with the GIL released."""
+    def exposure_stats(self) -> ExposureStats:
+        """What exposure tracking has done since the store was created."""
     def take_metrics(self) -> dict[str, FlagMetrics]: ...
     def set_metrics_enabled(self, enabled: builtins.bool) -> None: ...
     def flag_metadata(self, flag: str) -> dict[str, MetadataValue]: ...

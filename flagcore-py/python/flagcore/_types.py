@@ -12,6 +12,8 @@ __all__ = [
     "DiffContext",
     "DiffReport",
     "Explanation",
+    "Exposure",
+    "ExposureStats",
     "FlagDiff",
     "FlagMetrics",
     "GuardrailStatus",
@@ -49,6 +51,52 @@ class Change(TypedDict):
     """The flags whose definition or kill changed, sorted: added, removed or defined
     differently, using a segment or prerequisite that changed, or the flag a kill, revive
     or guardrail trip concerns. Empty after an update that changed no flag."""
+
+
+class Exposure(TypedDict):
+    """One exposure, as :meth:`flagcore.Store.track_exposures` hands it to its sink: a
+    top-level evaluation of a flag with ``"exposures": true`` that served a variant. The
+    fields, in this order, are those of a line of the JSON Lines file."""
+
+    time: str
+    """When, in RFC 3339 with milliseconds, UTC (``2026-12-02T06:00:00.250Z``)."""
+    flag: str
+    variant: str
+    """The variant served."""
+    reason: str
+    """Why: ``STATIC``, ``DEFAULT``, ``TARGETING_MATCH``, ``SPLIT``, ``DISABLED`` or
+    ``PREREQUISITE_FAILED``."""
+    rule_index: int | None
+    """The index of the rule that decided; ``None`` when a target or the fallthrough did."""
+    rule_id: str | None
+    key: str | None
+    """The targeting key; ``None`` for a context without one."""
+    unit: str | None
+    """The experiment's randomisation unit: the value of the rollout's ``by`` attribute
+    that was bucketed (an integer as its decimal string) when a rollout decided, else the
+    targeting key."""
+    bucket: int | None
+    """The bucket (0..=99999) when a rollout decided."""
+    step: int | None
+    """The schedule step in force when a scheduled rollout decided."""
+    version: int
+    """The snapshot version that served it."""
+
+
+class ExposureStats(TypedDict):
+    """What exposure tracking has done, as :meth:`flagcore.Store.exposure_stats` says."""
+
+    accepted: int
+    """Exposures taken from the queue."""
+    delivered: int
+    """Of them, handed to the sink."""
+    deduplicated: int
+    """Of them, repeats within the deduplication window, not delivered."""
+    dropped: int
+    """Exposures lost: the queue was full (the sink fell behind), or the snapshot that
+    made them was gone before they were named."""
+    sink_errors: int
+    """Batches the sink refused: it raised, or the file could not be written."""
 
 
 class VariantCounts(TypedDict):
