@@ -226,16 +226,16 @@ func TestConfigurationChangedFromTheStore(t *testing.T) {
 	if s, _ := c.StringValue(context.Background(), "theme", "?", openfeature.NewEvaluationContext("u", nil)); s != "#000" {
 		t.Errorf("theme after the update = %q", s)
 	}
-	// A kill names the flag killed (the core does not add "needs-checkout", which has it
-	// as a prerequisite; an update that changed "checkout" would).
+	// A kill names the flag killed and, as an update that changed it would,
+	// "needs-checkout", which has it as a prerequisite.
 	if err := store.Kill("checkout", "incident"); err != nil {
 		t.Fatal(err)
 	}
-	nextChange(t, got, 8, "checkout")
+	nextChange(t, got, 8, "checkout", "needs-checkout")
 	if _, err := store.Revive("checkout"); err != nil {
 		t.Fatal(err)
 	}
-	nextChange(t, got, 8, "checkout")
+	nextChange(t, got, 8, "checkout", "needs-checkout")
 	if st := c.State(); st != openfeature.ReadyState {
 		t.Errorf("state = %v", st)
 	}
