@@ -7,13 +7,21 @@
 //
 // # Building
 //
-// The package links the static library built by cargo. From the repository root:
+// The package links the flagcore C library installed on the system, found by pkg-config
+// (flagcore.pc), so install that first. From a checkout of the repository:
+//
+//	cargo build --release -p flagcore-ffi && sudo make -C flagcore-ffi install && sudo ldconfig
+//	go get github.com/flagcore/flagcore/flagcore-ffi/go
+//
+// With another prefix, set PKG_CONFIG_PATH to its lib/pkgconfig when building and
+// LD_LIBRARY_PATH to its lib when running (see link_pkgconfig.go). Inside the repository,
+// -tags flagcore_static links the checkout's own build instead (link_static.go):
 //
 //	cargo build --release -p flagcore-ffi     # target/release/libflagcore.a
-//	cd flagcore-ffi/go && go test ./...
+//	cd flagcore-ffi/go && go test -tags flagcore_static ./...
 //
-// To link a libflagcore installed elsewhere, build with -tags flagcore_system and point
-// CGO_CFLAGS at flagcore.h and CGO_LDFLAGS at the library (see link_system.go).
+// -tags flagcore_system takes the header and library from CGO_CFLAGS and CGO_LDFLAGS
+// (link_system.go), to link an installed libflagcore.a, say.
 //
 // # Use
 //

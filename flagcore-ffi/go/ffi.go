@@ -3,8 +3,8 @@ package flagcore
 // # How this package crosses into C
 //
 // The package is a thin cgo layer over the C ABI of flagcore-ffi (include/flagcore.h); all
-// evaluation logic lives in the Rust library, linked statically (link_static.go), so Go,
-// Rust, Python and C agree on every bucket.
+// evaluation logic lives in the Rust library (linked as link_*.go say), so Go, Rust, Python
+// and C agree on every bucket.
 //
 // Ownership. Each Go type that owns a C object ([Store], [Snapshot], [Context], [Source]) holds a
 // single pointer to it. Close frees the C object and sets the pointer to nil, so Close is

@@ -18,10 +18,14 @@ cargo build --release -p flagcore-ffi
 TARGET_DIR=$(cargo metadata --no-deps --format-version 1 | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
 LIB="$TARGET_DIR/release/libflagcore.a"
 test -f "$LIB" || { echo "missing $LIB" >&2; exit 1; }
+# Without a tag the Go package links an installed libflagcore (pkg-config); these tests link
+# this checkout's build: target/release/libflagcore.a (flagcore_static), or the library
+# in another target directory (flagcore_system).
 if [ "$TARGET_DIR" != "$ROOT/target" ]; then
-    # The Go package links target/release/libflagcore.a by default; point it elsewhere.
     export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=flagcore_system"
     export CGO_CFLAGS="-I$ROOT/flagcore-ffi/include" CGO_LDFLAGS="$LIB"
+else
+    export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=flagcore_static"
 fi
 
 step "include/flagcore.h matches the sources (cbindgen)"

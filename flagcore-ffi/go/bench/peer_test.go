@@ -5,7 +5,7 @@
 // that the package's users and `go test ./...` never download the peer.
 //
 //	cargo build --release -p flagcore-ffi
-//	cd flagcore-ffi/go/bench && go test -bench . -benchmem
+//	cd flagcore-ffi/go/bench && go test -tags flagcore_static -bench . -benchmem
 package bench
 
 import (
