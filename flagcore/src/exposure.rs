@@ -53,6 +53,22 @@ pub struct Exposure {
 }
 
 impl Exposure {
+    /// `time` as the JSON line writes it: RFC 3339 in UTC with milliseconds.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_191_200_250);
+    /// assert_eq!(flagcore::Exposure::format_time(time), "2026-12-02T06:00:00.250Z");
+    /// ```
+    pub fn format_time(time: SystemTime) -> String {
+        let millis = match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => after.as_millis() as i64,
+            Err(before) => -(before.duration().as_millis() as i64),
+        };
+        format_millis_utc(millis)
+    }
+
     /// The exposure as one line of JSON (no newline), as the JSON Lines sink writes it:
     /// `time` (RFC 3339, milliseconds, UTC), `flag`, `variant`, `reason`, `rule_index`,
     /// `rule_id`, `key`, `unit`, `bucket`, `step`, `version`.
@@ -72,10 +88,6 @@ impl Exposure {
     ///     r#""bucket":1234,"step":null,"version":7}"#));
     /// ```
     pub fn to_json_line(&self) -> String {
-        let millis = match self.time.duration_since(UNIX_EPOCH) {
-            Ok(after) => after.as_millis() as i64,
-            Err(before) => -(before.duration().as_millis() as i64),
-        };
         /// The line's fields, in the order they are documented and written.
         #[derive(serde::Serialize)]
         struct Line<'a> {
@@ -92,7 +104,7 @@ impl Exposure {
             version: u64,
         }
         let line = Line {
-            time: format_millis_utc(millis),
+            time: Exposure::format_time(self.time),
             flag: &self.flag,
             variant: &self.variant,
             reason: self.reason.as_str(),
@@ -314,6 +326,8 @@ impl Tracker {
         options: ExposureOptions,
     ) -> io::Result<()> {
         self.note_plan(plan);
+        // The sink being replaced gets everything queued before this call.
+        self.flush(queue);
         let replaced = lock(&self.sink).replace(sink);
         *lock(&self.options) = options.clone();
         if let Some(rx) = queue.open(options.capacity.max(1)) {
@@ -333,7 +347,6 @@ impl Tracker {
             *lock(&self.thread) = Some(thread);
         }
         queue.set_active(true);
-        // The previous sink got everything before the swap; it is done.
         if let Some(mut old) = replaced {
             let _ = old.flush();
         }
@@ -365,8 +378,19 @@ impl Tracker {
         }
     }
 
-    /// Stops tracking: evaluations record nothing more, and everything queued is
-    /// delivered first.
+    /// Stops tracking until the next `start`: evaluations record nothing more, everything
+    /// queued is delivered, and the sink is flushed and dropped. The thread stays, idle.
+    pub(crate) fn pause(&self, queue: &ExposureQueue) {
+        queue.set_active(false);
+        self.flush(queue);
+        let sink = lock(&self.sink).take();
+        if let Some(mut sink) = sink {
+            let _ = sink.flush();
+        }
+    }
+
+    /// Stops tracking for good (the store is going): evaluations record nothing more,
+    /// everything queued is delivered first, and the thread ends.
     pub(crate) fn stop(&self, queue: &ExposureQueue) {
         queue.set_active(false);
         self.flush(queue);
@@ -407,8 +431,10 @@ impl Consumer {
     fn run(mut self) {
         let mut batch = Vec::new();
         loop {
+            let interval = lock(&self.options).flush_interval;
+            std::thread::park_timeout(interval);
+            // Read after waking, so options replaced meanwhile apply to this drain.
             let options = lock(&self.options).clone();
-            std::thread::park_timeout(options.flush_interval);
             loop {
                 match self.rx.try_recv() {
                     Ok(Message::Exposure(record)) => {

@@ -305,3 +305,49 @@ fn the_json_lines_sink_appends_one_exposure_per_line_and_rotates_by_size() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_new_sink_starts_where_the_old_one_stopped_and_tracking_can_stop_and_resume() {
+    let (store, old) = tracked(ExposureOptions::new().flush_interval(Duration::from_secs(60)));
+    let ctx = |i: usize| format!("u-{i}");
+    for i in 0..10 {
+        store.bool("checkout", &EvaluationContext::new(&ctx(i)), false);
+    }
+    let new: Seen = Arc::default();
+    let sink = Arc::clone(&new);
+    store
+        .track_exposures(
+            move |batch: &[Exposure]| sink.lock().unwrap().extend_from_slice(batch),
+            ExposureOptions::new().dedup(0, Duration::ZERO),
+        )
+        .unwrap();
+    assert_eq!(
+        old.lock().unwrap().len(),
+        10,
+        "queued before the swap: the old sink's"
+    );
+    store.bool("checkout", &EvaluationContext::new(&ctx(0)), false);
+    store.bool("checkout", &EvaluationContext::new(&ctx(0)), false);
+    store.flush_exposures();
+    assert_eq!(
+        new.lock().unwrap().len(),
+        2,
+        "the new options apply: no dedup"
+    );
+
+    store.stop_exposures();
+    store.bool("checkout", &EvaluationContext::new(&ctx(1)), false);
+    store.flush_exposures();
+    assert_eq!(new.lock().unwrap().len(), 2, "stopped: nothing recorded");
+    let again: Seen = Arc::default();
+    let sink = Arc::clone(&again);
+    store
+        .track_exposures(
+            move |batch: &[Exposure]| sink.lock().unwrap().extend_from_slice(batch),
+            ExposureOptions::new(),
+        )
+        .unwrap();
+    store.bool("checkout", &EvaluationContext::new(&ctx(20)), false);
+    store.flush_exposures();
+    assert_eq!(again.lock().unwrap().len(), 1, "resumed");
+}

@@ -176,6 +176,13 @@ impl Store {
         self.tracker.flush(&self.exposures);
     }
 
+    /// Stops tracking exposures until the next [`track_exposures`](Store::track_exposures):
+    /// evaluations record nothing more, everything queued is delivered, and the sink is
+    /// flushed and dropped.
+    pub fn stop_exposures(&self) {
+        self.tracker.pause(&self.exposures);
+    }
+
     /// What exposure tracking has done: accepted, delivered, deduplicated and dropped
     /// exposures, and sink errors.
     pub fn exposure_stats(&self) -> ExposureStats {
