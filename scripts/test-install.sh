@@ -17,6 +17,8 @@
 #   Rust    `cargo package` of flagcore and flagcore-cli (both verified by building the
 #           packaged sources), and `cargo install --path flagcore-cli` (a debug build).
 #
+# KEEP_WORK=1 keeps the temporary directory for a look afterwards.
+#
 # Every consumer evaluates the same flag of examples/snapshot.json for the same context and
 # must print what the installed `flagcore explain --json` says.
 #
@@ -40,7 +42,7 @@ took() { printf '    (%s: %d s)\n' "$1" $((SECONDS - lap)); lap=$SECONDS; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flagcore-install.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 case "$WORK" in "$ROOT"/*) fail "the temporary directory $WORK is inside the repository" ;; esac
 TARGET_DIR=$(cargo metadata --no-deps --format-version 1 | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
 
@@ -62,8 +64,9 @@ CLI_ATTRS=(--attr country=DE --attr beta_opt_in=true --attr app_version=2.4.1 --
 step "Rust: cargo package -p flagcore -p flagcore-cli (each verified by a build)"
 # The dependent is verified against the packaged flagcore, not the path, as crates.io would
 # build it. The warnings listed are the tests and examples left out on purpose (include).
-cargo package -p flagcore -p flagcore-cli --allow-dirty 2>&1 |
-    grep -Ev "^\s+Compiling |^warning: ignoring (test|example) " || true
+cargo package -p flagcore -p flagcore-cli --allow-dirty >"$WORK/package.log" 2>&1 ||
+    { cat "$WORK/package.log"; fail "cargo package"; }
+grep -Ev "^\s+Compiling |^warning: ignoring (test|example) " "$WORK/package.log" || true
 for crate in flagcore flagcore-cli; do
     file="$TARGET_DIR/package/$crate-$(sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1).crate"
     test -f "$file" || fail "cargo package made no $file"
@@ -115,9 +118,14 @@ export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 echo "pkg-config: flagcore $(pkg-config --modversion flagcore): $(pkg-config --cflags --libs flagcore)"
 
 # A program linked to the shared library records its soname, and loads it from the prefix.
+# (Outputs are read whole before grep -q: with pipefail, a grep that stops reading early
+# fails the pipeline when the writer gets SIGPIPE.)
 loads_from_prefix() {
-    readelf -d "$1" | grep -q 'NEEDED.*\[libflagcore.so.0.1\]' || fail "$1 does not need libflagcore.so.0.1"
-    LD_LIBRARY_PATH="$PREFIX/lib" ldd "$1" | grep -q "libflagcore.so.0.1 => $PREFIX/lib/libflagcore.so.0.1 " ||
+    local needed loaded
+    needed=$(readelf -d "$1")
+    loaded=$(LD_LIBRARY_PATH="$PREFIX/lib" ldd "$1")
+    grep -q 'NEEDED.*\[libflagcore.so.0.1\]' <<<"$needed" || fail "$1 does not need libflagcore.so.0.1"
+    grep -q "libflagcore.so.0.1 => $PREFIX/lib/libflagcore.so.0.1 " <<<"$loaded" ||
         fail "$1 does not load libflagcore.so.0.1 from $PREFIX/lib"
 }
 
@@ -174,7 +182,7 @@ expect "C (shared, rpath)" "$(./app-rpath "$WORK/snapshot.json")"
 # shellcheck disable=SC2046
 cc -std=c11 -o app-static app.c $(pkg-config --cflags flagcore) "$PREFIX/lib/libflagcore.a" \
     $(pkg-config --static --libs-only-l flagcore | sed 's/-lflagcore//')
-ldd ./app-static | grep -q libflagcore && fail "app-static loads libflagcore"
+if grep -q libflagcore <<<"$(ldd ./app-static)"; then fail "app-static loads libflagcore"; fi
 expect "C (static)" "$(./app-static "$WORK/snapshot.json")"
 cd "$ROOT"
 took "C"
@@ -334,8 +342,7 @@ step "Python: sdist, then a manylinux_2_17 abi3 wheel built from it with zig"
 PIP=(install --quiet --disable-pip-version-check)
 python3 -m venv "$WORK/tools"
 "$WORK/tools/bin/pip" "${PIP[@]}" "maturin>=1.9.4,<2" ziglang auditwheel
-"$WORK/tools/bin/maturin" sdist --manifest-path flagcore-py/Cargo.toml --out "$WORK/sdist" 2>&1 |
-    grep -v '^warning: \|^  |\|^  = note' || true
+"$WORK/tools/bin/maturin" sdist --manifest-path flagcore-py/Cargo.toml --out "$WORK/sdist"
 SDIST=$(echo "$WORK"/sdist/flagcore-*.tar.gz)
 test -f "$SDIST" || fail "maturin sdist made no sdist"
 # pip builds an sdist in an isolated environment with the build-system's maturin;
