@@ -51,7 +51,7 @@ done
 step "installed as users install it: C, Go, Python, Rust, from outside the repository"
 # After the suites above: it installs the libflagcore of flagcore-ffi's suite and the CLI
 # built for the schema tests, and builds one wheel of its own.
-bash scripts/test-install.sh
+bash scripts/test-consumers.sh
 
 step "flagcore serve: the OFREP provider, the HTTP source, the console in a browser, a load"
 # Debian's headless browser and its driver for the console test, wrk for the bounded load

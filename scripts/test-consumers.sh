@@ -27,7 +27,7 @@
 # Third-party crates compiled there are reused from run to run; flagcore's own crates are
 # compiled from the sdist's copies (another path, so other artifacts).
 # Needs Rust, Python 3 with venv, Go, gcc and make; installs pkg-config with apt-get if it
-# is missing. Usage: scripts/test-install.sh
+# is missing. Usage: scripts/test-consumers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
