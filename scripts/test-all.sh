@@ -53,6 +53,12 @@ step "installed as users install it: C, Go, Python, Rust, from outside the repos
 # built for the schema tests, and builds one wheel of its own.
 bash scripts/test-consumers.sh
 
+step "the release workflow (.github/workflows/release.yml) passes actionlint"
+# It builds the platforms this machine cannot (aarch64, musl, macOS, Windows), so it never
+# runs here; actionlint checks its syntax, expressions and action inputs.
+GOBIN="$ROOT/target/tools" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+"$ROOT/target/tools/actionlint" .github/workflows/release.yml
+
 step "flagcore serve: the OFREP provider, the HTTP source, the console in a browser, a load"
 # Debian's headless browser and its driver for the console test, wrk for the bounded load
 # test on loopback. The tests fail (not skip) without them when CI is set.

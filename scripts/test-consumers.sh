@@ -347,8 +347,10 @@ SDIST=$(echo "$WORK"/sdist/flagcore-*.tar.gz)
 test -f "$SDIST" || fail "maturin sdist made no sdist"
 # pip builds an sdist in an isolated environment with the build-system's maturin;
 # MATURIN_PEP517_ARGS passes it the zig link, and `zig` comes from the ziglang package.
+# cargo-zigbuild caches wrapper scripts that name this run's zig: a cache of its own
+# (XDG_CACHE_HOME) keeps an earlier run's wrappers, naming a deleted zig, out of it.
 ZIG_DIR=$("$WORK/tools/bin/python" -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')
-(cd "$WORK" && PATH="$ZIG_DIR:$PATH" CARGO_TARGET_DIR="$TARGET_DIR" \
+(cd "$WORK" && PATH="$ZIG_DIR:$PATH" CARGO_TARGET_DIR="$TARGET_DIR" XDG_CACHE_HOME="$WORK/cache" \
     MATURIN_PEP517_ARGS="--zig --compatibility manylinux2014" \
     "$WORK/tools/bin/pip" wheel --quiet --disable-pip-version-check --no-deps \
     --wheel-dir "$WORK/wheels" "$SDIST")
