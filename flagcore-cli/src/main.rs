@@ -7,6 +7,7 @@ mod attrs;
 mod diff;
 mod edit;
 mod explain;
+mod html;
 mod serve;
 mod simulate;
 mod watch;

@@ -20,7 +20,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::eval::details::Reason;
 use crate::plan::Plan;
-use crate::primitives::time::format_millis_utc;
 use crate::runtime::exposures::{ExposureQueue, Message, Record};
 
 /// One exposure: a top-level evaluation of a flag with `"exposures": true` that served a
@@ -53,22 +52,6 @@ pub struct Exposure {
 }
 
 impl Exposure {
-    /// `time` as the JSON line writes it: RFC 3339 in UTC with milliseconds.
-    ///
-    /// ```
-    /// use std::time::{Duration, SystemTime};
-    ///
-    /// let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_191_200_250);
-    /// assert_eq!(flagcore::Exposure::format_time(time), "2026-12-02T06:00:00.250Z");
-    /// ```
-    pub fn format_time(time: SystemTime) -> String {
-        let millis = match time.duration_since(UNIX_EPOCH) {
-            Ok(after) => after.as_millis() as i64,
-            Err(before) => -(before.duration().as_millis() as i64),
-        };
-        format_millis_utc(millis)
-    }
-
     /// The exposure as one line of JSON (no newline), as the JSON Lines sink writes it:
     /// `time` (RFC 3339, milliseconds, UTC), `flag`, `variant`, `reason`, `rule_index`,
     /// `rule_id`, `key`, `unit`, `bucket`, `step`, `version`.
@@ -104,7 +87,7 @@ impl Exposure {
             version: u64,
         }
         let line = Line {
-            time: Exposure::format_time(self.time),
+            time: crate::format_rfc3339(self.time),
             flag: &self.flag,
             variant: &self.variant,
             reason: self.reason.as_str(),

@@ -128,6 +128,24 @@ pub fn parse_rfc3339(text: &str) -> Option<std::time::SystemTime> {
     }
 }
 
+/// Writes `time` as RFC 3339 in UTC with milliseconds, `2026-12-02T06:00:00.250Z`, as
+/// exposure lines do; [`parse_rfc3339`] reads it back.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// let time = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_191_200_250);
+/// assert_eq!(flagcore::format_rfc3339(time), "2026-12-02T06:00:00.250Z");
+/// assert_eq!(flagcore::parse_rfc3339("2026-12-02T06:00:00.250Z"), Some(time));
+/// ```
+pub fn format_rfc3339(time: std::time::SystemTime) -> String {
+    let millis = match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => after.as_millis() as i64,
+        Err(before) => -(before.duration().as_millis() as i64),
+    };
+    primitives::time::format_millis_utc(millis)
+}
+
 /// Validates a snapshot document without loading it: every problem, each with its path.
 ///
 /// ```

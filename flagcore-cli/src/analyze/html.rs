@@ -8,6 +8,7 @@ use std::fmt::Write;
 use plotters::prelude::*;
 
 use super::{number, p_value, Analysis};
+use crate::html::escape;
 
 /// The timeline keeps at most this many bins, doubling their width when it has more, so
 /// its memory is bounded whatever the span of the exposures.
@@ -414,24 +415,20 @@ fn draw<E: std::fmt::Display>(error: E) -> String {
     format!("drawing the chart: {error}")
 }
 
-/// `2026-12-02 06:00` (UTC) for Unix seconds; with seconds when `short`.
+/// `2026-12-02 06:00` (UTC) for Unix seconds; the time with seconds when `short`.
 fn utc(seconds: i64, short: bool) -> String {
-    let (days, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (second / 3600, second % 3600 / 60, second % 60);
-    if short {
-        format!("{h:02}:{m:02}:{s:02}")
+    let since = std::time::Duration::from_secs(seconds.unsigned_abs());
+    let time = if seconds < 0 {
+        std::time::UNIX_EPOCH - since
     } else {
-        format!("{year}-{month:02}-{day:02} {h:02}:{m:02}")
+        std::time::UNIX_EPOCH + since
+    };
+    // `2026-12-02T06:40:00.000Z`
+    let text = flagcore::format_rfc3339(time);
+    if short {
+        text[11..19].to_owned()
+    } else {
+        format!("{} {}", &text[..10], &text[11..16])
     }
 }
 
@@ -443,21 +440,6 @@ fn interval(ci: Option<[f64; 2]>) -> String {
     ci.map_or("–".to_owned(), |[lo, hi]| {
         format!("[{}, {}]", number(lo), number(hi))
     })
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::Failure;
 
@@ -34,7 +34,7 @@ impl Entry<'_> {
         let text = |s: &str| serde_json::Value::from(s).to_string();
         format!(
             "{{\"time\":{},\"operator\":{},\"action\":{},\"flag\":{},\"reason\":{},\"version\":{}}}",
-            text(&rfc3339(self.time)),
+            text(&flagcore::format_rfc3339(self.time)),
             text(self.operator),
             text(if self.kill { "kill" } else { "revive" }),
             text(self.flag),
@@ -134,41 +134,9 @@ fn push(recent: &mut VecDeque<serde_json::Value>, entry: serde_json::Value) {
     recent.push_back(entry);
 }
 
-/// `time` as RFC 3339 in UTC with milliseconds: `2026-12-02T06:00:00.123Z`.
-pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since.as_secs();
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        since.subsec_millis()
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for days on or after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-
-    use std::time::Duration;
 
     use super::*;
 
@@ -188,7 +156,7 @@ mod tests {
         assert_eq!(recent.len(), RECENT);
         assert_eq!(recent[0]["version"], 299);
         let entry = Entry {
-            time: UNIX_EPOCH,
+            time: std::time::UNIX_EPOCH,
             operator: "ana",
             kill: false,
             flag: "f",
@@ -204,18 +172,5 @@ mod tests {
         );
         assert_eq!(audit.recent()[0]["version"], 300);
         std::fs::remove_file(&path).unwrap();
-    }
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        let at = |s: u64, ms: u64| UNIX_EPOCH + Duration::from_millis(s * 1000 + ms);
-        assert_eq!(rfc3339(at(0, 0)), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(at(951_782_400, 5)), "2000-02-29T00:00:00.005Z");
-        assert_eq!(rfc3339(at(1_796_191_200, 500)), "2026-12-02T06:00:00.500Z");
-        assert_eq!(rfc3339(at(4_107_542_399, 999)), "2100-02-28T23:59:59.999Z");
-        for s in [0, 951_782_400, 1_796_191_200, 4_107_542_399] {
-            let text = rfc3339(at(s, 0));
-            assert_eq!(flagcore::parse_rfc3339(&text), Some(at(s, 0)), "{text}");
-        }
     }
 }

@@ -12,9 +12,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::audit::rfc3339;
 use super::snapshot::FlagRow;
 use super::App;
+use crate::html::escape;
 
 const PAGE: &str = include_str!("console/console.html");
 const SCRIPT: &str = include_str!("console/console.js");
@@ -141,7 +141,7 @@ fn row(out: &mut String, flag: &FlagRow, audit: &[serde_json::Value]) {
             why.push(format!("by {}", escape(operator)));
         }
         if let Some(seconds) = flag.metadata.get(KILLED_AT).and_then(|v| v.as_u64()) {
-            let at = rfc3339(UNIX_EPOCH + Duration::from_secs(seconds));
+            let at = flagcore::format_rfc3339(UNIX_EPOCH + Duration::from_secs(seconds));
             why.push(format!("at <time>{}</time>", escape(&at)));
         }
         if let Some(reason) = &kill_reason {
@@ -217,22 +217,6 @@ fn plain(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Escapes text for HTML content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
