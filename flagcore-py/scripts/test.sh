@@ -22,9 +22,10 @@ PY="$VENV/bin/python"
 
 echo "--- installing maturin, openfeature-sdk, its OpenTelemetry hook, mypy into $VENV"
 # openfeature-hooks-opentelemetry and opentelemetry-sdk: tests/test_otel.py, the provider
-# under OpenFeature's own OpenTelemetry hook.
+# under OpenFeature's own OpenTelemetry hook; opentelemetry-proto: tests/test_otlp.py, the
+# OTLP receiver decoding what the exposure sink and OtelMetrics send.
 "$PY" "${PIP[@]:1}" "maturin>=1.9.4,<2" "openfeature-sdk>=0.8" "mypy>=1.10" \
-    "openfeature-hooks-opentelemetry>=0.3" "opentelemetry-sdk>=1.30"
+    "openfeature-hooks-opentelemetry>=0.3" "opentelemetry-sdk>=1.30" "opentelemetry-proto>=1.30"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

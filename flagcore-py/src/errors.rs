@@ -71,6 +71,14 @@ pub(crate) fn io_error(py: Python<'_>, path: String, error: std::io::Error) -> P
     }
 }
 
+/// `FlagcoreError(message, "io")` for an export to an OpenTelemetry collector that failed.
+pub(crate) fn export_error(py: Python<'_>, error: std::io::Error) -> PyErr {
+    match flagcore_error(py, format!("OTLP export failed: {error}"), "io") {
+        Ok(err) => err,
+        Err(err) => err,
+    }
+}
+
 /// `OSError(errno, strerror, filename)`, which Python turns into the subclass for the
 /// errno (`FileNotFoundError`, `PermissionError`, `IsADirectoryError`, ...).
 fn os_error(path: String, source: std::io::Error) -> PyErr {

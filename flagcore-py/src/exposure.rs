@@ -1,6 +1,7 @@
 //! `Store.track_exposures`, `flush_exposures` and `exposure_stats`: exposure events
 //! (docs/format.md §2.14, §5.7) handed to a Python function on the store's tracking
-//! thread, or appended to a JSON Lines file.
+//! thread, appended to a JSON Lines file, or sent to an OpenTelemetry collector over
+//! OTLP/HTTP (the core's `otel::OtelSink`).
 //!
 //! Evaluations only queue a compact record (the core's work: no lock, no allocation for
 //! keys up to 47 bytes). The Python function runs on the tracking thread with the GIL
@@ -18,12 +19,14 @@
 //! forked child has no tracking thread: there the methods that would wait for it raise,
 //! and a store dropped there is leaked rather than waited for forever.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use flagcore::otel::{OtelConfig, OtelSink};
 use flagcore::{Exposure, ExposureOptions, ExposureSink, JsonLinesSink};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::gc::PyVisit;
@@ -61,6 +64,7 @@ static TRACKING: Mutex<Vec<(u32, Weak<flagcore::Store>)>> = Mutex::new(Vec::new(
 /// Why `track_exposures` failed.
 enum Failed {
     Open(PathBuf, io::Error),
+    Endpoint(io::Error),
     Thread(io::Error),
 }
 
@@ -101,7 +105,7 @@ impl Options {
     }
 }
 
-/// Where exposures go: a Python function or a file.
+/// Where exposures go: a Python function, a file or an OpenTelemetry collector.
 pub(crate) enum Target<'py> {
     Function(Bound<'py, PyAny>),
     File {
@@ -109,32 +113,73 @@ pub(crate) enum Target<'py> {
         max_bytes: Option<u64>,
         keep: usize,
     },
+    Otlp(OtelConfig),
+}
+
+/// The collector of `track_exposures(otlp_endpoint=..., otlp_headers=..., service_name=...)`.
+pub(crate) struct Otlp {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) headers: Option<HashMap<String, String>>,
+    pub(crate) service_name: Option<String>,
+}
+
+impl Otlp {
+    /// The core's configuration; `None` without an endpoint (the other two need one).
+    fn config(self) -> PyResult<Option<OtelConfig>> {
+        let Some(endpoint) = self.endpoint else {
+            if self.headers.is_some() || self.service_name.is_some() {
+                return Err(PyTypeError::new_err(
+                    "track_exposures: otlp_headers and service_name need otlp_endpoint",
+                ));
+            }
+            return Ok(None);
+        };
+        let mut config = OtelConfig::new(endpoint);
+        // Sorted: the same requests for the same arguments, whatever the dict's order.
+        let mut headers: Vec<_> = self.headers.unwrap_or_default().into_iter().collect();
+        headers.sort();
+        for (name, value) in headers {
+            config = config.header(name, value);
+        }
+        if let Some(name) = self.service_name {
+            config = config.service_name(name);
+        }
+        Ok(Some(config))
+    }
 }
 
 impl<'py> Target<'py> {
-    /// The sink of `track_exposures(sink, *, path=...)`: one of the two.
+    /// The sink of `track_exposures(sink, *, path=..., otlp_endpoint=...)`: exactly one.
     pub(crate) fn new(
         sink: Option<Bound<'py, PyAny>>,
         path: Option<PathBuf>,
+        otlp: Otlp,
         max_bytes: Option<u64>,
         keep: usize,
     ) -> PyResult<Target<'py>> {
-        match (sink.filter(|s| !s.is_none()), path) {
-            (Some(function), None) if function.is_callable() => Ok(Target::Function(function)),
-            (Some(other), None) => {
+        const ONE_OF: &str = "a callable sink, path= or otlp_endpoint=";
+        match (sink.filter(|s| !s.is_none()), path, otlp.config()?) {
+            (Some(function), None, None) if function.is_callable() => {
+                Ok(Target::Function(function))
+            }
+            (Some(other), None, None) => {
                 let type_name = other.get_type().name()?;
                 Err(PyTypeError::new_err(format!(
-                    "track_exposures needs a callable sink or path=, not {type_name}"
+                    "track_exposures needs {ONE_OF}, not {type_name}"
                 )))
             }
-            (None, Some(path)) => Ok(Target::File {
+            (None, Some(path), None) => Ok(Target::File {
                 path,
                 max_bytes,
                 keep,
             }),
-            _ => Err(PyTypeError::new_err(
-                "track_exposures needs a callable sink or path=, and not both",
-            )),
+            (None, None, Some(config)) => Ok(Target::Otlp(config)),
+            (None, None, None) => Err(PyTypeError::new_err(format!(
+                "track_exposures needs {ONE_OF}"
+            ))),
+            _ => Err(PyTypeError::new_err(format!(
+                "track_exposures needs one of {ONE_OF}, not both"
+            ))),
         }
     }
 }
@@ -230,21 +275,28 @@ impl Exposures {
     ) -> PyResult<()> {
         self.refuse_after_fork("Store.track_exposures")?;
         let options = options.to_core()?;
-        let target = match target {
-            Target::Function(function) => Ok(function.unbind()),
+        /// The sink, outside the GIL: the function stays a Python object until then.
+        enum Sink {
+            Function(Py<PyAny>),
+            File(PathBuf, u64, usize),
+            Otlp(OtelConfig),
+        }
+        let sink = match target {
+            Target::Function(function) => Sink::Function(function.unbind()),
             Target::File {
                 path,
                 max_bytes,
                 keep,
-            } => Err((path, max_bytes.unwrap_or(u64::MAX), keep)),
+            } => Sink::File(path, max_bytes.unwrap_or(u64::MAX), keep),
+            Target::Otlp(config) => Sink::Otlp(config),
         };
         // All of it with the GIL released: the sink being replaced may be waiting for it.
         let started = py.detach(|| {
             let _track = self.track.lock().unwrap_or_else(PoisonError::into_inner);
             // The core hands what is still queued at the swap to the new sink: flush first.
             store.flush_exposures();
-            match target {
-                Ok(function) => {
+            match sink {
+                Sink::Function(function) => {
                     self.function.replace(Some(function));
                     let sink = FunctionSink {
                         function: Arc::clone(&self.function),
@@ -252,11 +304,19 @@ impl Exposures {
                     };
                     store.track_exposures(sink, options).map_err(Failed::Thread)
                 }
-                Err((path, max_bytes, keep)) => {
+                Sink::File(path, max_bytes, keep) => {
                     let file = JsonLinesSink::open(&path, max_bytes, keep)
                         .map_err(|e| Failed::Open(path, e))?;
                     store
                         .track_exposures(file, options)
+                        .map_err(Failed::Thread)?;
+                    self.function.replace(None);
+                    Ok(())
+                }
+                Sink::Otlp(config) => {
+                    let otlp = OtelSink::new(&config).map_err(Failed::Endpoint)?;
+                    store
+                        .track_exposures(otlp, options)
                         .map_err(Failed::Thread)?;
                     self.function.replace(None);
                     Ok(())
@@ -266,6 +326,9 @@ impl Exposures {
         match started {
             Ok(()) => {}
             Err(Failed::Open(path, e)) => return Err(io_error(py, path.display().to_string(), e)),
+            Err(Failed::Endpoint(e)) => {
+                return Err(PyValueError::new_err(format!("otlp_endpoint: {e}")))
+            }
             Err(Failed::Thread(e)) => {
                 return Err(PyRuntimeError::new_err(format!(
                     "cannot start the exposure tracking thread: {e}"

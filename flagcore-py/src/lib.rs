@@ -29,6 +29,7 @@ mod diff;
 mod errors;
 mod export;
 mod exposure;
+mod otel;
 mod reentry;
 mod source;
 mod status;
@@ -48,6 +49,7 @@ fn _flagcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<source::HttpSource>()?;
     m.add_class::<status::SourceStatus>()?;
     m.add_class::<export::MetricsExporter>()?;
+    m.add_class::<otel::OtelMetrics>()?;
     m.add_function(wrap_pyfunction!(export::statuses_to_prometheus, m)?)?;
     m.add_function(wrap_pyfunction!(diff::diff, m)?)?;
     // Sources run Rust threads that call into Python (`on_status`): stop them all before

@@ -1,5 +1,6 @@
 //! The `Store` class: a [`flagcore::Store`] behind a frozen (lock-free) Python object.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::convert::{
 };
 use crate::details::Details;
 use crate::errors::to_py_err;
-use crate::exposure::{stats_to_py, Exposures, Options, Target};
+use crate::exposure::{stats_to_py, Exposures, Options, Otlp, Target};
 use crate::reentry::outside_callbacks;
 use crate::subscription::Subscriptions;
 
@@ -489,16 +490,18 @@ impl Store {
 
     /// Records an exposure for every top-level evaluation of a flag with
     /// `"exposures": true` that serves a variant, and hands them in batches (lists of
-    /// `dict`s) to `sink` on the store's tracking thread with the GIL taken, or appends
+    /// `dict`s) to `sink` on the store's tracking thread with the GIL taken, appends
     /// them to the JSON Lines file `path` (rotated past `max_bytes`, keeping `keep`
-    /// rotated files). Repeats of one unit, flag and variant within `dedup_window_s` are
+    /// rotated files), or sends them to the OpenTelemetry collector at `otlp_endpoint`
+    /// (OTLP/HTTP, protobuf, as `feature_flag.evaluation` events): exactly one of the three. Repeats of one unit, flag and variant within `dedup_window_s` are
     /// left out (`dedup_size` units remembered; 0 keeps every repeat). Calling it again
     /// replaces the sink (which first gets everything accepted before) and the options
     /// but `capacity`. An exception the sink raises is logged to the `flagcore` logger and
     /// counted as a sink error.
     #[pyo3(signature = (
         sink=None, *, path=None, max_bytes=None, keep=5, capacity=16_384, dedup_size=100_000,
-        dedup_window_s=600.0, flush_interval_s=0.1
+        dedup_window_s=600.0, flush_interval_s=0.1, otlp_endpoint=None, otlp_headers=None,
+        service_name=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn track_exposures(
@@ -512,9 +515,17 @@ impl Store {
         dedup_size: usize,
         dedup_window_s: f64,
         flush_interval_s: f64,
+        otlp_endpoint: Option<String>,
+        otlp_headers: Option<HashMap<String, String>>,
+        service_name: Option<String>,
     ) -> PyResult<()> {
         let store = self.writer(py, "Store.track_exposures")?;
-        let target = Target::new(sink, path, max_bytes, keep)?;
+        let otlp = Otlp {
+            endpoint: otlp_endpoint,
+            headers: otlp_headers,
+            service_name,
+        };
+        let target = Target::new(sink, path, otlp, max_bytes, keep)?;
         let options = Options {
             capacity,
             dedup_size,

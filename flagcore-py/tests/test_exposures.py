@@ -258,7 +258,7 @@ def test_a_subscriber_may_flush(store: flagcore.Store) -> None:
 
 
 def test_bad_arguments(store: flagcore.Store, tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="callable sink or path"):
+    with pytest.raises(TypeError, match="a callable sink, path= or otlp_endpoint="):
         store.track_exposures()
     with pytest.raises(TypeError, match="not both"):
         store.track_exposures(print, path=tmp_path / "x.jsonl")

@@ -32,6 +32,7 @@ __all__ = [
     "HttpSource",
     "SourceStatus",
     "MetricsExporter",
+    "OtelMetrics",
     "statuses_to_prometheus",
     "diff",
 ]
@@ -227,12 +228,18 @@ class Store:
         dedup_size: builtins.int = 100000,
         dedup_window_s: builtins.float = 600.0,
         flush_interval_s: builtins.float = 0.1,
+        otlp_endpoint: str | None = None,
+        otlp_headers: dict[str, str] | None = None,
+        service_name: str | None = None,
     ) -> None:
         """Records an exposure for every top-level evaluation of a flag with
         ``"exposures": true`` that serves a variant, and hands them in batches to ``sink``
-        on the store's tracking thread (with the GIL), or appends them to the JSON Lines
+        on the store's tracking thread (with the GIL), appends them to the JSON Lines
         file ``path`` (renamed ``path.1``, ... when a line would take it past
-        ``max_bytes``, ``keep`` of them kept; ``None``: never). Repeats of one unit, flag
+        ``max_bytes``, ``keep`` of them kept; ``None``: never), or sends them to the
+        OpenTelemetry collector at ``otlp_endpoint`` (its base URL; OTLP/HTTP, protobuf,
+        ``feature_flag.evaluation`` events, with ``otlp_headers`` and the resource's
+        ``service_name``): exactly one of the three, else ``TypeError``. Repeats of one unit, flag
         and variant within ``dedup_window_s`` seconds are left out (``dedup_size`` units
         remembered; 0 keeps every repeat). Evaluations only queue a record (at most
         ``capacity``, fixed by the first call; beyond it they are dropped and counted).
@@ -432,6 +439,28 @@ class MetricsExporter:
         """Takes ``store``'s new counts into the totals and renders the page."""
     def totals(self) -> dict[str, FlagMetrics]:
         """The running evaluation totals so far."""
+
+@final
+class OtelMetrics:
+    """Exports a store's evaluation counts to an OpenTelemetry collector as the counter
+    ``feature_flag.evaluations`` (OTLP/HTTP, protobuf, cumulative) every
+    ``export_interval_s``, on ``flush()`` and a last time on ``shutdown()``. Let it be
+    the store's only taker of ``take_metrics``."""
+
+    def __new__(
+        cls,
+        store: Store,
+        endpoint: str,
+        *,
+        headers: dict[str, str] | None = None,
+        service_name: str | None = None,
+        export_interval_s: builtins.float = 60.0,
+    ) -> OtelMetrics: ...
+    def flush(self) -> None:
+        """Exports the counts now, with the GIL released; ``FlagcoreError`` (code ``io``)
+        when the export failed."""
+    def shutdown(self) -> None:
+        """Exports the counts a last time and stops; again, does nothing."""
 
 def statuses_to_prometheus(statuses: Iterable[SourceStatus]) -> str:
     """Sources' statuses as a Prometheus text page (attempts by outcome, consecutive
