@@ -603,6 +603,36 @@ typedef struct fc_exposure_options {
 } fc_exposure_options;
 
 /**
+ * How exposures are sent to an OpenTelemetry collector. Zero-initialise it (`{0}`) for
+ * the defaults: no headers, the SDK's `service.name`, a 10 s timeout.
+ */
+typedef struct fc_otlp_options {
+    /**
+     * Extra request headers, `headers_len` bytes of UTF-8 in the format of
+     * `OTEL_EXPORTER_OTLP_HEADERS`: `name=value` pairs separated by commas, values
+     * percent-encoded (`authorization=Bearer%20abc,x-tenant=7`); NULL for none.
+     */
+    const char *headers;
+    /**
+     * The length of `headers` in bytes.
+     */
+    size_t headers_len;
+    /**
+     * The resource's `service.name`, `service_name_len` bytes of UTF-8; NULL for the
+     * SDK's (`OTEL_SERVICE_NAME`, else `unknown_service`).
+     */
+    const char *service_name;
+    /**
+     * The length of `service_name` in bytes.
+     */
+    size_t service_name_len;
+    /**
+     * How long one request may take, in milliseconds; 0 for 10000.
+     */
+    uint64_t timeout_ms;
+} fc_otlp_options;
+
+/**
  * What exposure tracking has done since the store was created.
  */
 typedef struct fc_exposure_stats {
@@ -1145,6 +1175,39 @@ fc_result fc_store_track_exposures_json_lines(const struct fc_store *store,
                                               uint64_t max_bytes,
                                               size_t keep,
                                               const struct fc_exposure_options *options);
+
+/**
+ * Like `fc_store_track_exposures`, sending the exposures to the OpenTelemetry collector
+ * whose OTLP/HTTP base URL is `endpoint` (`endpoint_len` bytes of UTF-8, e.g.
+ * `http://localhost:4318`): each is a `feature_flag.evaluation` event (a log record
+ * posted to `{endpoint}/v1/logs` as protobuf) with the attributes of the semantic
+ * conventions for feature flags: `feature_flag.key`, `feature_flag.result.variant`,
+ * `feature_flag.result.reason` (lower case), `feature_flag.context.id`,
+ * `feature_flag.version`, `feature_flag.provider.name` and flagcore's own (the core's
+ * `flagcore::otel::OtelSink`). `otlp` may be NULL for no headers, the default service
+ * name and timeout; `options` NULL for the defaults.
+ *
+ * Each batch is exported on the tracking thread before the next is taken (failures
+ * retried by the exporter): `delivered` in `fc_store_exposure_stats` counts what the
+ * collector accepted, and a batch it refused or that could not be sent counts as a sink
+ * error, its exposures lost. `fc_store_flush_exposures` returns once the collector
+ * answered.
+ *
+ * Fails with `FC_RESULT_NULL_POINTER` for a NULL store, `FC_RESULT_INVALID_ARGUMENT` for
+ * an empty or invalid endpoint or malformed headers, `FC_RESULT_IO` when the thread
+ * cannot start.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `endpoint` valid for `endpoint_len` bytes; `otlp` NULL or valid
+ * for a read, with its strings valid for their lengths; `options` NULL or valid for a
+ * read.
+ */
+fc_result fc_store_track_exposures_otlp(const struct fc_store *store,
+                                        const char *endpoint,
+                                        size_t endpoint_len,
+                                        const struct fc_otlp_options *otlp,
+                                        const struct fc_exposure_options *options);
 
 /**
  * Delivers every exposure queued before this call to the sink and flushes it (a file is

@@ -1,6 +1,8 @@
 //! Exposure events (docs/format.md §2.14, §5.7): `fc_store_track_exposures` hands batches
 //! to a C callback on the store's tracking thread, `fc_store_track_exposures_json_lines`
-//! appends them to a file; `fc_store_flush_exposures` and `fc_store_exposure_stats`.
+//! appends them to a file, `fc_store_track_exposures_otlp` sends them to an OpenTelemetry
+//! collector (the core's `otel::OtelSink`); `fc_store_flush_exposures` and
+//! `fc_store_exposure_stats`.
 //!
 //! The evaluating side is the core's: an evaluation of a flag with `"exposures": true`
 //! queues a compact record without a lock or (for keys and units up to 47 bytes) an
@@ -10,12 +12,13 @@ use std::ffi::{c_char, c_void};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, UNIX_EPOCH};
 
+use flagcore_engine::otel::{OtelConfig, OtelSink};
 use flagcore_engine::{Exposure, ExposureOptions, ExposureSink, JsonLinesSink, Store};
 
 use crate::details::{fc_reason, reason};
 use crate::error::{fc_result, Failure};
 use crate::panic::ffi_result;
-use crate::ptr::{fc_str, out_arg, write_out, Handle, UserData};
+use crate::ptr::{fc_str, out_arg, str_arg, write_out, Handle, UserData};
 use crate::reentry::{address, outside_callbacks, outside_exposure_callbacks, Inside, Running};
 use crate::store::{fc_store, path_arg};
 
@@ -318,6 +321,152 @@ pub unsafe extern "C" fn fc_store_track_exposures_json_lines(
     }
 }
 
+/// How exposures are sent to an OpenTelemetry collector. Zero-initialise it (`{0}`) for
+/// the defaults: no headers, the SDK's `service.name`, a 10 s timeout.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+#[allow(non_camel_case_types)]
+pub struct fc_otlp_options {
+    /// Extra request headers, `headers_len` bytes of UTF-8 in the format of
+    /// `OTEL_EXPORTER_OTLP_HEADERS`: `name=value` pairs separated by commas, values
+    /// percent-encoded (`authorization=Bearer%20abc,x-tenant=7`); NULL for none.
+    pub headers: *const c_char,
+    /// The length of `headers` in bytes.
+    pub headers_len: usize,
+    /// The resource's `service.name`, `service_name_len` bytes of UTF-8; NULL for the
+    /// SDK's (`OTEL_SERVICE_NAME`, else `unknown_service`).
+    pub service_name: *const c_char,
+    /// The length of `service_name` in bytes.
+    pub service_name_len: usize,
+    /// How long one request may take, in milliseconds; 0 for 10000.
+    pub timeout_ms: u64,
+}
+
+/// `name=value,name=value` with percent-encoded values, as `OTEL_EXPORTER_OTLP_HEADERS`.
+fn parse_headers(text: &str) -> Result<Vec<(String, String)>, Failure> {
+    let invalid =
+        |why: String| Failure::new(fc_result::InvalidArgument, format!("`headers`: {why}"));
+    let mut headers = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("`{pair}` is not name=value")))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(invalid(format!("`{pair}` has no name")));
+        }
+        let value = percent_decode(value.trim())
+            .ok_or_else(|| invalid(format!("`{pair}`: a bad percent-encoding")))?;
+        headers.push((name.to_owned(), value));
+    }
+    Ok(headers)
+}
+
+/// `%XX` sequences to their bytes; `None` for a bad sequence or a result not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, after)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = std::str::from_utf8(after.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &after[2..];
+        } else {
+            bytes.push(byte);
+            rest = after;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// The collector's configuration from `endpoint` and `otlp`.
+///
+/// # Safety
+///
+/// `otlp` NULL or valid for a read, and its strings valid for their lengths.
+unsafe fn otlp_config(endpoint: &str, otlp: *const fc_otlp_options) -> Result<OtelConfig, Failure> {
+    let mut config = OtelConfig::new(endpoint);
+    // SAFETY: this function's contract: `otlp` is NULL (`as_ref` gives `None`: the
+    // defaults) or points at an aligned, initialised `fc_otlp_options`.
+    let Some(otlp) = (unsafe { otlp.as_ref() }) else {
+        return Ok(config);
+    };
+    // SAFETY: this function's contract makes `otlp.headers` valid for reads of
+    // `otlp.headers_len` bytes during this call (NULL is taken for none when the length
+    // is 0); the `&str` is not kept past it.
+    let headers = unsafe { str_arg(otlp.headers, otlp.headers_len, "headers")? };
+    for (name, value) in parse_headers(headers)? {
+        config = config.header(name, value);
+    }
+    if !otlp.service_name.is_null() {
+        // SAFETY: as for `headers` above, for `service_name` and `service_name_len`.
+        let name = unsafe { str_arg(otlp.service_name, otlp.service_name_len, "service_name")? };
+        config = config.service_name(name);
+    }
+    if otlp.timeout_ms != 0 {
+        config = config.timeout(Duration::from_millis(otlp.timeout_ms));
+    }
+    Ok(config)
+}
+
+/// Like `fc_store_track_exposures`, sending the exposures to the OpenTelemetry collector
+/// whose OTLP/HTTP base URL is `endpoint` (`endpoint_len` bytes of UTF-8, e.g.
+/// `http://localhost:4318`): each is a `feature_flag.evaluation` event (a log record
+/// posted to `{endpoint}/v1/logs` as protobuf) with the attributes of the semantic
+/// conventions for feature flags: `feature_flag.key`, `feature_flag.result.variant`,
+/// `feature_flag.result.reason` (lower case), `feature_flag.context.id`,
+/// `feature_flag.version`, `feature_flag.provider.name` and flagcore's own (the core's
+/// `flagcore::otel::OtelSink`). `otlp` may be NULL for no headers, the default service
+/// name and timeout; `options` NULL for the defaults.
+///
+/// Each batch is exported on the tracking thread before the next is taken (failures
+/// retried by the exporter): `delivered` in `fc_store_exposure_stats` counts what the
+/// collector accepted, and a batch it refused or that could not be sent counts as a sink
+/// error, its exposures lost. `fc_store_flush_exposures` returns once the collector
+/// answered.
+///
+/// Fails with `FC_RESULT_NULL_POINTER` for a NULL store, `FC_RESULT_INVALID_ARGUMENT` for
+/// an empty or invalid endpoint or malformed headers, `FC_RESULT_IO` when the thread
+/// cannot start.
+///
+/// # Safety
+///
+/// `store` NULL or live; `endpoint` valid for `endpoint_len` bytes; `otlp` NULL or valid
+/// for a read, with its strings valid for their lengths; `options` NULL or valid for a
+/// read.
+#[no_mangle]
+pub unsafe extern "C" fn fc_store_track_exposures_otlp(
+    store: *const fc_store,
+    endpoint: *const c_char,
+    endpoint_len: usize,
+    otlp: *const fc_otlp_options,
+    options: *const fc_exposure_options,
+) -> fc_result {
+    ffi_result! {
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section
+        // requires, a handle `fc_store_new*` returned that `fc_store_free` has not freed,
+        // so the `StoreHandle` box it points at stays alive for this call.
+        let handle = unsafe { fc_store::borrow(store)? };
+        outside_callbacks(handle, "fc_store_track_exposures_otlp")?;
+        // SAFETY: as the `# Safety` section requires, `endpoint` is valid for reads of
+        // `endpoint_len` bytes during this call; the `&str` is not kept past it.
+        let endpoint = unsafe { str_arg(endpoint, endpoint_len, "endpoint")? };
+        if endpoint.is_empty() {
+            return Err(Failure::new(fc_result::InvalidArgument, "`endpoint` is empty"));
+        }
+        // SAFETY: as the `# Safety` section requires, `otlp` is NULL or valid for a read
+        // with its strings valid for their lengths: `otlp_config`'s contract.
+        let config = unsafe { otlp_config(endpoint, otlp)? };
+        // SAFETY: as the `# Safety` section requires, `options` is NULL or valid for a
+        // read: `options_arg`'s contract.
+        let options = unsafe { options_arg(options) };
+        let sink = OtelSink::new(&config).map_err(|e| {
+            Failure::new(fc_result::InvalidArgument, format!("`endpoint` {endpoint}: {e}"))
+        })?;
+        handle.exposures().start(handle, sink, false, options)
+    }
+}
+
 /// Delivers every exposure queued before this call to the sink and flushes it (a file is
 /// synced), waiting for the tracking thread; returns at once when the store tracks none.
 /// Fails with `FC_RESULT_REENTRANT_CALL` inside the store's own exposure callback.
@@ -399,5 +548,21 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(off.to_core().dedup_size, 0);
+    }
+
+    #[test]
+    fn headers_are_the_otlp_environment_format() {
+        let headers = parse_headers(" authorization = Bearer%20abc , x-tenant=7,,").unwrap();
+        assert_eq!(
+            headers,
+            [
+                ("authorization".to_owned(), "Bearer abc".to_owned()),
+                ("x-tenant".to_owned(), "7".to_owned())
+            ]
+        );
+        assert!(parse_headers("").unwrap().is_empty());
+        for bad in ["novalue", "=x", "a=%2", "a=%zz", "a=%ff"] {
+            assert!(parse_headers(bad).is_err(), "{bad}");
+        }
     }
 }

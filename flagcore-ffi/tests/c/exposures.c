@@ -2,11 +2,16 @@
  * the rollout's `by` attribute, else the key), repeats deduplicated and counted, flushing
  * on demand, replacing the sink, fc_store_free delivering what was accepted and ending the
  * calls (ASan would catch a call with the freed user_data), the functions refused inside
- * the callback; the JSON Lines file; bad arguments. */
+ * the callback; the JSON Lines file; an OpenTelemetry collector (a loopback HTTP receiver
+ * decoding the OTLP protobuf); bad arguments. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <ctype.h>
 
 #include "common.h"
 
@@ -301,6 +306,226 @@ static void test_json_lines(void) {
     fc_store_free(store);
 }
 
+
+/* A loopback OTLP/HTTP collector: one thread accepting connections, keeping the last
+ * request's head and body, answering 200 and closing. */
+typedef struct {
+    int listener;
+    int port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int requests;
+    char head[2048];
+    unsigned char body[8192];
+    size_t body_len;
+} receiver;
+
+static void *receive(void *arg) {
+    receiver *r = arg;
+    for (;;) {
+        int conn = accept(r->listener, NULL, NULL);
+        if (conn < 0) return NULL; /* the listener was shut down */
+        char buf[16384];
+        size_t got = 0;
+        char *end = NULL;
+        long length = -1;
+        for (;;) {
+            ssize_t n = recv(conn, buf + got, sizeof buf - 1 - got, 0);
+            if (n <= 0) break;
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+                for (char *h = buf; h < end; h++) /* header names case-insensitively */
+                    if (h > buf && h[-1] == '\n') /* not the request line */
+                        for (char *c = h; *c && *c != ':' && *c != '\r'; c++) *c = (char)tolower((unsigned char)*c);
+                char *cl = strstr(buf, "content-length:");
+                length = cl ? strtol(cl + 15, NULL, 10) : 0;
+            }
+            if (end && got >= (size_t)(end + 4 - buf) + (size_t)length) break;
+        }
+        if (end && length >= 0 && (size_t)length <= sizeof r->body) {
+            pthread_mutex_lock(&r->lock);
+            snprintf(r->head, sizeof r->head, "%.*s", (int)(end - buf), buf);
+            memcpy(r->body, end + 4, (size_t)length);
+            r->body_len = (size_t)length;
+            r->requests++;
+            pthread_mutex_unlock(&r->lock);
+        }
+        static const char OK[] =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n"
+            "Connection: close\r\n\r\n";
+        send(conn, OK, sizeof OK - 1, 0);
+        close(conn);
+    }
+}
+
+static void start_receiver(receiver *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    r->listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t size = sizeof addr;
+    CHECK(bind(r->listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(r->listener, 8) == 0);
+    CHECK(getsockname(r->listener, (struct sockaddr *)&addr, &size) == 0);
+    r->port = ntohs(addr.sin_port);
+    pthread_create(&r->thread, NULL, receive, r);
+}
+
+static void stop_receiver(receiver *r) {
+    shutdown(r->listener, SHUT_RDWR);
+    close(r->listener);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* Protobuf, as far as OTLP logs need: one field of a message at `*p`. Returns false at
+ * the end or on a malformed field. */
+typedef struct {
+    uint32_t number;
+    int wire;
+    const unsigned char *bytes; /* wire type 2 */
+    size_t len;
+} pb_field;
+
+static bool pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *out) {
+    *out = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        *out |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+static bool pb_next(const unsigned char **p, const unsigned char *end, pb_field *f) {
+    uint64_t tag, n;
+    if (*p >= end || !pb_varint(p, end, &tag)) return false;
+    f->number = (uint32_t)(tag >> 3);
+    f->wire = (int)(tag & 7);
+    switch (f->wire) {
+    case 0: return pb_varint(p, end, &n);
+    case 1: if (end - *p < 8) return false; *p += 8; return true;
+    case 5: if (end - *p < 4) return false; *p += 4; return true;
+    case 2:
+        if (!pb_varint(p, end, &n) || n > (uint64_t)(end - *p)) return false;
+        f->bytes = *p;
+        f->len = (size_t)n;
+        *p += n;
+        return true;
+    default: return false;
+    }
+}
+
+/* The string attributes of one LogRecord (field 6: KeyValue{1: key, 2: AnyValue{1:
+ * string_value}}), "key=value;" each, and its event_name (field 12). */
+static void log_record(const unsigned char *p, const unsigned char *end, char *out, size_t size) {
+    pb_field f, kv, any;
+    size_t used = strlen(out);
+    while (pb_next(&p, end, &f)) {
+        if (f.wire != 2) continue;
+        if (f.number == 12) {
+            used += (size_t)snprintf(out + used, size - used, "event=%.*s;", (int)f.len, f.bytes);
+        } else if (f.number == 6) {
+            const unsigned char *q = f.bytes, *qend = f.bytes + f.len;
+            const unsigned char *key = NULL, *value = NULL;
+            size_t key_len = 0, value_len = 0;
+            while (pb_next(&q, qend, &kv)) {
+                if (kv.number == 1 && kv.wire == 2) key = kv.bytes, key_len = kv.len;
+                if (kv.number == 2 && kv.wire == 2) {
+                    const unsigned char *a = kv.bytes, *aend = kv.bytes + kv.len;
+                    while (pb_next(&a, aend, &any))
+                        if (any.number == 1 && any.wire == 2) value = any.bytes, value_len = any.len;
+                }
+            }
+            if (key && value)
+                used += (size_t)snprintf(out + used, size - used, "%.*s=%.*s;", (int)key_len,
+                                         key, (int)value_len, value);
+        }
+        if (used >= size) return;
+    }
+}
+
+/* ExportLogsServiceRequest{1: ResourceLogs{2: ScopeLogs{2: LogRecord}}}: each record's
+ * attributes, one "|"-ended entry per record. Returns the records decoded, -1 if malformed. */
+static int decode_logs(const unsigned char *body, size_t len, char *out, size_t size) {
+    const unsigned char *p = body, *end = body + len;
+    pb_field resource, scope, record;
+    int records = 0;
+    out[0] = '\0';
+    while (pb_next(&p, end, &resource)) {
+        if (resource.number != 1 || resource.wire != 2) continue;
+        const unsigned char *q = resource.bytes, *qend = resource.bytes + resource.len;
+        while (pb_next(&q, qend, &scope)) {
+            if (scope.number != 2 || scope.wire != 2) continue;
+            const unsigned char *r = scope.bytes, *rend = scope.bytes + scope.len;
+            while (pb_next(&r, rend, &record)) {
+                if (record.number != 2 || record.wire != 2) continue;
+                log_record(record.bytes, record.bytes + record.len, out, size);
+                strncat(out, "|", size - strlen(out) - 1);
+                records++;
+            }
+        }
+    }
+    return p == end ? records : -1;
+}
+
+static void test_otlp(void) {
+    receiver r;
+    start_receiver(&r);
+    char endpoint[64];
+    int endpoint_len = snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", r.port);
+    fc_store *store = new_store();
+    fc_otlp_options otlp = {0};
+    otlp.headers = "authorization=Bearer%20abc, x-tenant=7";
+    otlp.headers_len = strlen(otlp.headers);
+    otlp.service_name = "checkout-api";
+    otlp.service_name_len = strlen(otlp.service_name);
+    fc_exposure_options options = {.flush_interval_ms = 60000};
+    CHECK_RESULT(fc_store_track_exposures_otlp(store, endpoint, (size_t)endpoint_len, &otlp,
+                                               &options),
+                 FC_RESULT_OK);
+    served vip = evaluate(store, "vip", -1);
+    CHECK(strcmp(vip.variant, "b") == 0 && vip.details.reason == FC_REASON_TARGETING_MATCH);
+    CHECK_RESULT(fc_store_flush_exposures(store), FC_RESULT_OK);
+
+    pthread_mutex_lock(&r.lock);
+    CHECK(r.requests == 1);
+    CHECK(strncmp(r.head, "POST /v1/logs HTTP/1.1\r\n", 24) == 0);
+    CHECK(strstr(r.head, "\ncontent-type: application/x-protobuf\r") != NULL);
+    CHECK(strstr(r.head, "\nauthorization: Bearer abc") != NULL);
+    CHECK(strstr(r.head, "\nx-tenant: 7") != NULL);
+    char records[2048];
+    CHECK(decode_logs(r.body, r.body_len, records, sizeof records) == 1);
+    CHECK(strstr(records, "event=feature_flag.evaluation;") != NULL);
+    CHECK(strstr(records, "feature_flag.key=experiment;") != NULL);
+    CHECK(strstr(records, "feature_flag.result.variant=b;") != NULL);
+    CHECK(strstr(records, "feature_flag.result.reason=targeting_match;") != NULL);
+    CHECK(strstr(records, "flagcore.targeting_key=vip;") != NULL);
+    /* The resource names the service: its bytes are in the body. */
+    bool named = false;
+    for (size_t i = 0; i + 12 <= r.body_len && !named; i++)
+        named = memcmp(r.body + i, "checkout-api", 12) == 0;
+    CHECK(named);
+    pthread_mutex_unlock(&r.lock);
+    fc_exposure_stats stats = stats_of(store);
+    CHECK(stats.delivered == 1 && stats.sink_errors == 0);
+    fc_store_free(store);
+    stop_receiver(&r);
+
+    /* Nothing listens there now: the batch is a sink error. */
+    store = new_store();
+    otlp = (fc_otlp_options){.timeout_ms = 2000};
+    CHECK_RESULT(fc_store_track_exposures_otlp(store, endpoint, (size_t)endpoint_len, &otlp,
+                                               &options),
+                 FC_RESULT_OK);
+    evaluate(store, "vip", -1);
+    CHECK_RESULT(fc_store_flush_exposures(store), FC_RESULT_OK);
+    stats = stats_of(store);
+    CHECK(stats.delivered == 0 && stats.sink_errors == 1);
+    fc_store_free(store);
+}
+
 static void test_bad_arguments(void) {
     fc_store *store = new_store();
     sink *s = new_sink(store);
@@ -311,6 +536,15 @@ static void test_bad_arguments(void) {
     CHECK_RESULT(fc_store_track_exposures_json_lines(store, S("/nonexistent-dir/x.jsonl"), 0, 0,
                                                      NULL),
                  FC_RESULT_IO);
+    CHECK_RESULT(fc_store_track_exposures_otlp(NULL, S("http://127.0.0.1:1"), NULL, NULL),
+                 FC_RESULT_NULL_POINTER);
+    CHECK_RESULT(fc_store_track_exposures_otlp(store, NULL, 0, NULL, NULL),
+                 FC_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(fc_store_track_exposures_otlp(store, S("not a url"), NULL, NULL),
+                 FC_RESULT_INVALID_ARGUMENT);
+    fc_otlp_options bad = {.headers = "novalue", .headers_len = 7};
+    CHECK_RESULT(fc_store_track_exposures_otlp(store, S("http://127.0.0.1:1"), &bad, NULL),
+                 FC_RESULT_INVALID_ARGUMENT);
     CHECK_RESULT(fc_store_flush_exposures(NULL), FC_RESULT_NULL_POINTER);
     CHECK_RESULT(fc_store_flush_exposures(store), FC_RESULT_OK); /* nothing tracked: at once */
     CHECK_RESULT(fc_store_exposure_stats(NULL, NULL), FC_RESULT_NULL_POINTER);
@@ -330,6 +564,7 @@ int main(void) {
     test_fields_dedup_and_flush();
     test_replacing_and_freeing();
     test_json_lines();
+    test_otlp();
     test_bad_arguments();
 
     unlink(path);
