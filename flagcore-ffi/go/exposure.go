@@ -1,6 +1,7 @@
 package flagcore
 
 /*
+#include <stdlib.h>
 #include "flagcore.h"
 
 // Exported by exposure_export.go.
@@ -19,10 +20,15 @@ static fc_exposure_callback flagcore_exposures_callback(void) {
 import "C"
 
 import (
+	"fmt"
+	"maps"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Exposure is one exposure: a top-level evaluation of a flag with "exposures": true that
@@ -56,7 +62,7 @@ type Exposure struct {
 }
 
 // ExposureOptions say how exposures are queued and deduplicated, and whether they go to
-// a JSON Lines file. The zero value means the defaults.
+// a JSON Lines file or an OpenTelemetry collector. The zero value means the defaults.
 type ExposureOptions struct {
 	// Capacity is how many exposures the queue holds before evaluations drop new ones
 	// (and count them); 0 for 16384. Fixed by the store's first TrackExposures.
@@ -74,6 +80,41 @@ type ExposureOptions struct {
 	// JSONLines, when set, appends the exposures to a file, one JSON object per line,
 	// instead of calling a function.
 	JSONLines *JSONLinesFile
+	// OTLP, when set, sends the exposures to an OpenTelemetry collector, instead of
+	// calling a function or writing a file.
+	OTLP *OTLPExporter
+}
+
+// OTLPExporter is an OpenTelemetry collector exposures are sent to over OTLP/HTTP
+// (protobuf): each exposure is a `feature_flag.evaluation` event, a log record posted to
+// Endpoint/v1/logs, with the attributes of OpenTelemetry's semantic conventions for
+// feature flags: `feature_flag.key` (the flag), `feature_flag.result.variant`,
+// `feature_flag.result.reason` (lower case: "split", "targeting_match", ...),
+// `feature_flag.context.id` (the unit, absent when there is none),
+// `feature_flag.version` (the snapshot version, a string), `feature_flag.provider.name`
+// ("flagcore"), and flagcore's own: `flagcore.targeting_key`, `flagcore.rule_index`,
+// `flagcore.rule_id`, `flagcore.bucket`, `flagcore.step` when they apply. The record's
+// timestamp is the exposure's time.
+//
+// Each batch is exported on the tracking thread before the next is taken, transient
+// failures retried by the exporter: [ExposureStats].Delivered counts what the collector
+// accepted, and a batch it refused or that could not be sent counts in SinkErrors, its
+// exposures lost. [Store.FlushExposures] returns once the collector has answered.
+type OTLPExporter struct {
+	// Endpoint is the collector's OTLP/HTTP base URL, e.g. "http://localhost:4318".
+	Endpoint string
+	// Headers are extra request headers (authentication, say); the exporter adds those
+	// of OTEL_EXPORTER_OTLP_HEADERS. A name must be an HTTP token; a value, printable
+	// ASCII, spaces and tabs (the exporter's HTTP client fails every request with
+	// anything else). Commas, equals signs and percent signs need no escaping: the
+	// package encodes the values for the C library.
+	Headers map[string]string
+	// ServiceName is the resource's `service.name`; "" for the SDK's
+	// (OTEL_SERVICE_NAME, else "unknown_service").
+	ServiceName string
+	// Timeout is how long one request may take; 0 for 10 seconds. It is rounded up to
+	// the millisecond.
+	Timeout time.Duration
 }
 
 // JSONLinesFile is a file exposures are appended to, one per line, with the fields of
@@ -101,17 +142,20 @@ type ExposureStats struct {
 	// Dropped are exposures lost: the queue was full (the sink fell behind), or the
 	// snapshot that made them was gone before they were named.
 	Dropped uint64
-	// SinkErrors are batches the file refused.
+	// SinkErrors are batches the file or the collector refused (or that could not be
+	// sent to it).
 	SinkErrors uint64
 }
 
 // TrackExposures makes the store record an exposure for every top-level evaluation of a
 // flag with "exposures": true that serves a variant, through any of its methods or of its
-// snapshots, and hand them in batches to fn, or, with opts.JSONLines and a nil fn, append
-// them to that file. Repeats of one unit, flag and variant within the deduplication
-// window are left out (and counted). Calling it again replaces the function or file and
-// the options (but not the capacity): everything accepted before the call goes to the one
-// replaced first.
+// snapshots, and hand them in batches to fn, or, with a nil fn, append them to the file
+// of opts.JSONLines ([JSONLinesFile]) or send them to the OpenTelemetry collector of
+// opts.OTLP ([OTLPExporter]): exactly one of the three, or it fails with
+// [CodeInvalidArgument]. Repeats of one unit, flag and variant within the deduplication
+// window are left out (and counted). Calling it again replaces the function, file or
+// collector and the options (but not the capacity): everything accepted before the call
+// goes to the one replaced first.
 //
 // An evaluation pays for a compact record handed to a bounded queue: no lock, no I/O, no
 // allocation for keys and units up to 47 bytes, never a wait. When the queue is full (fn
@@ -130,13 +174,23 @@ func (s *Store) TrackExposures(fn func([]Exposure), opts ExposureOptions) error 
 	if s.ptr == nil {
 		return ErrClosed
 	}
-	file := opts.JSONLines
-	if (fn == nil) == (file == nil) {
-		return &Error{Code: CodeInvalidArgument, Message: "TrackExposures needs a function or opts.JSONLines, and not both"}
+	file, otlp := opts.JSONLines, opts.OTLP
+	if sinks := btoi(fn != nil) + btoi(file != nil) + btoi(otlp != nil); sinks != 1 {
+		return &Error{Code: CodeInvalidArgument, Message: "TrackExposures needs exactly one of a function, opts.JSONLines and opts.OTLP"}
 	}
 	if opts.Capacity < 0 || opts.DedupSize < 0 || opts.DedupWindow < 0 || opts.FlushInterval < 0 ||
-		(file != nil && (file.MaxBytes < 0 || file.Keep < 0)) {
+		(file != nil && (file.MaxBytes < 0 || file.Keep < 0)) || (otlp != nil && otlp.Timeout < 0) {
 		return &Error{Code: CodeInvalidArgument, Message: "TrackExposures: negative option"}
+	}
+	var headers string
+	if otlp != nil {
+		if otlp.Endpoint == "" {
+			return &Error{Code: CodeInvalidArgument, Message: "TrackExposures: opts.OTLP.Endpoint is empty"}
+		}
+		var err error
+		if headers, err = otlpHeaders(otlp.Headers); err != nil {
+			return err
+		}
 	}
 	c := C.fc_exposure_options{
 		capacity:          C.size_t(opts.Capacity),
@@ -153,7 +207,8 @@ func (s *Store) TrackExposures(fn func([]Exposure), opts ExposureOptions) error 
 		return err
 	}
 	var err error
-	if file != nil {
+	switch {
+	case file != nil:
 		err = withDetail(func() C.fc_result {
 			p, n := cstr(file.Path)
 			return C.fc_store_track_exposures_json_lines(s.ptr, p, n, C.uint64_t(file.MaxBytes), C.size_t(file.Keep), &c)
@@ -161,7 +216,32 @@ func (s *Store) TrackExposures(fn func([]Exposure), opts ExposureOptions) error 
 		if err == nil {
 			exposures.fn.Store(nil)
 		}
-	} else {
+	case otlp != nil:
+		// fc_otlp_options holds pointers, so its strings live in C memory (cgo's rule:
+		// Go memory handed to C holds no Go pointers), freed once the call has copied
+		// them.
+		strs := C.CBytes([]byte(headers + otlp.ServiceName))
+		defer C.free(strs)
+		timeoutMs := otlp.Timeout / time.Millisecond
+		if otlp.Timeout%time.Millisecond != 0 {
+			timeoutMs++ // rounded up: 0 would be the default
+		}
+		o := C.fc_otlp_options{timeout_ms: C.uint64_t(timeoutMs)}
+		if headers != "" {
+			o.headers, o.headers_len = (*C.char)(strs), C.size_t(len(headers))
+		}
+		if otlp.ServiceName != "" {
+			o.service_name = (*C.char)(unsafe.Add(strs, len(headers)))
+			o.service_name_len = C.size_t(len(otlp.ServiceName))
+		}
+		err = withDetail(func() C.fc_result {
+			p, n := cstr(otlp.Endpoint)
+			return C.fc_store_track_exposures_otlp(s.ptr, p, n, &o, &c)
+		})
+		if err == nil {
+			exposures.fn.Store(nil)
+		}
+	default:
 		previous := exposures.fn.Swap(&fn)
 		err = withDetail(func() C.fc_result {
 			return C.fc_store_track_exposures(s.ptr, C.flagcore_exposures_callback(), s.res.userData, &c)
@@ -175,8 +255,8 @@ func (s *Store) TrackExposures(fn func([]Exposure), opts ExposureOptions) error 
 }
 
 // FlushExposures delivers every exposure queued before the call and waits until fn has
-// returned with them (or the file is written and synced); it returns at once when the
-// store tracks no exposures.
+// returned with them (or the file is written and synced, or the collector has answered);
+// it returns at once when the store tracks no exposures.
 func (s *Store) FlushExposures() error {
 	if s.ptr == nil {
 		return ErrClosed
@@ -210,4 +290,61 @@ type exposureState struct {
 	fn atomic.Pointer[func([]Exposure)]
 	// track serializes TrackExposures; the callback never takes it.
 	track sync.Mutex
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// otlpHeaders writes headers in the format of OTEL_EXPORTER_OTLP_HEADERS, which the C
+// library reads: name=value pairs separated by commas, the values percent-encoded (every
+// byte but ASCII letters, digits and -._~), in the order of the names. A name must be an
+// HTTP token (which holds no comma, equals sign or space, and is sent as it is); a value,
+// printable ASCII, space or tab.
+func otlpHeaders(headers map[string]string) (string, error) {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		value := headers[name]
+		if !isToken(name) {
+			return "", &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("TrackExposures: opts.OTLP.Headers: %q is not a header name", name)}
+		}
+		if strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && (r < ' ' || r >= 0x7f) }) {
+			return "", &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("TrackExposures: opts.OTLP.Headers: the value of %q is not printable ASCII", name)}
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		for i := 0; i < len(value); i++ {
+			switch c := value[i]; {
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+				b.WriteByte(c)
+			default:
+				b.WriteByte('%')
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+// isToken says whether s is an HTTP token (RFC 9110 §5.6.2), as a header name must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

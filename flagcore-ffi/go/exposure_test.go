@@ -271,3 +271,56 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+func TestOTLPOptionsAreChecked(t *testing.T) {
+	store := experimentStore(t)
+	// Nothing listens on port 1: refusals must come before any request.
+	otlp := func(o flagcore.OTLPExporter) flagcore.ExposureOptions {
+		if o.Endpoint == "" {
+			o.Endpoint = "http://127.0.0.1:1"
+		}
+		return flagcore.ExposureOptions{OTLP: &o}
+	}
+	both := otlp(flagcore.OTLPExporter{})
+	both.JSONLines = &flagcore.JSONLinesFile{Path: filepath.Join(t.TempDir(), "x.jsonl")}
+	cases := []struct {
+		name string
+		fn   func([]flagcore.Exposure)
+		opts flagcore.ExposureOptions
+		want string // in the message
+	}{
+		{"with a function", func([]flagcore.Exposure) {}, otlp(flagcore.OTLPExporter{}), "exactly one"},
+		{"with a file", nil, both, "exactly one"},
+		{"no endpoint", nil, flagcore.ExposureOptions{OTLP: &flagcore.OTLPExporter{}}, "Endpoint is empty"},
+		{"a bad endpoint", nil, otlp(flagcore.OTLPExporter{Endpoint: "not a url"}), "endpoint"},
+		{"a negative timeout", nil, otlp(flagcore.OTLPExporter{Timeout: -time.Second}), "negative"},
+		{"a name with a comma", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"a,b": "1"}}), `"a,b" is not a header name`},
+		{"a name with =", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"a=b": "1"}}), "not a header name"},
+		{"an empty name", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"": "1"}}), "not a header name"},
+		{"a value with a newline", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"x": "a\r\nb: c"}}), `the value of "x" is not printable ASCII`},
+		{"a value not ASCII", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"x": "é"}}), "not printable ASCII"},
+		{"a value not UTF-8", nil, otlp(flagcore.OTLPExporter{Headers: map[string]string{"x": "\xff"}}), "not printable ASCII"},
+	}
+	for _, c := range cases {
+		err := store.TrackExposures(c.fn, c.opts)
+		var fe *flagcore.Error
+		if !errors.As(err, &fe) || fe.Code != flagcore.CodeInvalidArgument || !strings.Contains(fe.Message, c.want) {
+			t.Errorf("%s: %v, want %s with %q", c.name, err, flagcore.CodeInvalidArgument, c.want)
+		}
+	}
+	// Values with the format's own separators, percent signs and spaces are encoded for it,
+	// and a timeout under a millisecond is not taken for the default.
+	good := otlp(flagcore.OTLPExporter{
+		Headers:     map[string]string{"Authorization": "Bearer a,b=c%20 d", "x-tenant": " 100%\t7 ", "x-empty": ""},
+		ServiceName: "checkout-api",
+		Timeout:     time.Microsecond,
+	})
+	good.FlushInterval = time.Minute
+	if err := store.TrackExposures(nil, good); err != nil {
+		t.Fatal(err)
+	}
+	// Back to a function: the collector is replaced.
+	if err := store.TrackExposures(func([]flagcore.Exposure) {}, flagcore.ExposureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
