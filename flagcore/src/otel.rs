@@ -119,7 +119,12 @@ impl OtelConfig {
     }
 
     fn headers(&self) -> HashMap<String, String> {
-        self.headers.iter().cloned().collect()
+        // The OTLP exporter percent-decodes header values (as it reads
+        // OTEL_EXPORTER_OTLP_HEADERS); escaping `%` keeps a value such as `a%20b` as given.
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.replace('%', "%25")))
+            .collect()
     }
 
     fn resource(&self) -> Resource {

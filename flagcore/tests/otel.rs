@@ -48,6 +48,7 @@ fn config(receiver: &OtlpReceiver) -> OtelConfig {
     OtelConfig::new(receiver.endpoint())
         .service_name("otel-test")
         .header("x-collector-token", "t0ken")
+        .header("x-escaped", "a%20b")
         .timeout(Duration::from_secs(5))
 }
 
@@ -227,7 +228,10 @@ fn exposures_arrive_as_feature_flag_evaluation_events_with_the_conventions_attri
     assert!(seen.iter().all(|s| s.path == "/v1/logs" && s.status == 200));
     assert!(seen
         .iter()
-        .all(|s| s.headers.get("x-collector-token").map(String::as_str) == Some("t0ken")));
+        .all(
+            |s| s.headers.get("x-collector-token").map(String::as_str) == Some("t0ken")
+                && s.headers.get("x-escaped").map(String::as_str) == Some("a%20b")
+        ));
     let stats = store.exposure_stats();
     assert_eq!((stats.delivered, stats.sink_errors), (8, 0));
 }
