@@ -64,6 +64,14 @@ CLI_ATTRS=(--attr country=DE --attr beta_opt_in=true --attr app_version=2.4.1 --
 step "Rust: cargo package -p flagcore -p flagcore-cli (each verified by a build)"
 # The dependent is verified against the packaged flagcore, not the path, as crates.io would
 # build it. The warnings listed are the tests and examples left out on purpose (include).
+# The CLI is verified against the packaged flagcore as a registry crate, which cargo
+# takes to be immutable by version: an earlier run's build of it (under target/debug, and
+# unpacked under CARGO_HOME) would be reused, not this checkout's. Remove both; later
+# steps run the binaries already built.
+find "$TARGET_DIR/debug/.fingerprint" "$TARGET_DIR/debug/deps" -maxdepth 1 \
+    -regextype posix-extended -regex '.*/(lib)?flagcore-[0-9a-f]{16}(\.[a-z]+)?' \
+    -exec rm -rf {} + 2>/dev/null || true
+rm -rf "$TARGET_DIR/package" "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/flagcore-[0-9]*
 cargo package -p flagcore -p flagcore-cli --allow-dirty >"$WORK/package.log" 2>&1 ||
     { cat "$WORK/package.log"; fail "cargo package"; }
 grep -Ev "^\s+Compiling |^warning: ignoring (test|example) " "$WORK/package.log" || true
