@@ -11,8 +11,12 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bumpalo::Bump;
-use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+mod reader;
+
+use reader::Reader;
 
 /// A JSON number as written: integers stay exact, anything else is a float.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,13 +82,57 @@ pub enum Json<'a> {
 
 impl<'a> Json<'a> {
     /// Parses a document into `arena`, reporting syntax errors with line and column.
+    ///
+    /// Every string of the tree is borrowed, from `bytes` or from the arena, so the tree
+    /// owns no memory outside the arena.
     pub fn parse(bytes: &'a [u8], arena: &'a JsonArena) -> Result<Json<'a>, serde_json::Error> {
-        // Checking the whole text is UTF-8 at once lets the parser skip checking each
+        Json::parse_measured(bytes, arena).map(|(json, _)| json)
+    }
+
+    /// Like [`Json::parse`], with the tree's nesting depth (1 for a scalar), which the
+    /// reader knows without walking the tree again.
+    pub fn parse_measured(
+        bytes: &'a [u8],
+        arena: &'a JsonArena,
+    ) -> Result<(Json<'a>, usize), serde_json::Error> {
+        // Checking the whole text is UTF-8 at once lets the readers skip checking each
         // string; text that is not is read as bytes, for an error with line and column.
-        match std::str::from_utf8(bytes) {
-            Ok(text) => parse_from(serde_json::Deserializer::from_str(text), arena),
-            Err(_) => parse_from(serde_json::Deserializer::from_slice(bytes), arena),
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return parse_from(serde_json::Deserializer::from_slice(bytes), arena);
+        };
+        let mut stacks = Stacks::default();
+        let mut reader = Reader {
+            text,
+            bytes,
+            at: 0,
+            arena: &arena.0,
+            stacks: &mut stacks,
+            deepest: 0,
+        };
+        match reader.document() {
+            Some(json) => Ok((json, reader.deepest)),
+            // What the fast reader declines (a syntax error, an escaped surrogate, an
+            // integer beyond 64 bits, deep nesting), serde_json reads: its error, with line
+            // and column, or the value.
+            None => parse_from(serde_json::Deserializer::from_str(text), arena),
         }
+    }
+
+    /// How deeply the tree nests (1 for a scalar), without recursion.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((node, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            match node {
+                Json::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+                Json::Object(members) => {
+                    stack.extend(members.iter().map(|(_, v)| (v, depth + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
     }
 
     /// The name of this value's JSON type, for error messages.
@@ -140,7 +188,7 @@ impl<'a> Json<'a> {
 fn parse_from<'a, R: serde_json::de::Read<'a>>(
     mut deserializer: serde_json::Deserializer<R>,
     arena: &'a JsonArena,
-) -> Result<Json<'a>, serde_json::Error> {
+) -> Result<(Json<'a>, usize), serde_json::Error> {
     let mut stacks = Stacks::default();
     let json = JsonVisitor {
         stacks: &mut stacks,
@@ -148,7 +196,8 @@ fn parse_from<'a, R: serde_json::de::Read<'a>>(
     }
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
-    Ok(json)
+    let depth = json.depth();
+    Ok((json, depth))
 }
 
 /// The members of the arrays and objects being read, innermost last. Each container's
@@ -160,34 +209,32 @@ struct Stacks<'de> {
     members: Vec<(Cow<'de, str>, Json<'de>)>,
 }
 
-/// An object key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+/// An object key, borrowed from the input when it has no escapes, else from the arena.
+struct KeySeed<'de> {
+    arena: &'de Bump,
+}
 
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
+impl<'de> DeserializeSeed<'de> for KeySeed<'de> {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
     }
 }
 
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
+impl<'de> Visitor<'de> for KeySeed<'de> {
+    type Value = Cow<'de, str>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v)))
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(self.arena.alloc_str(v)))
     }
 }
 
@@ -239,11 +286,7 @@ impl<'de> Visitor<'de> for JsonVisitor<'_, 'de> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v)))
+        Ok(Json::String(Cow::Borrowed(self.arena.alloc_str(v))))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
@@ -262,7 +305,7 @@ impl<'de> Visitor<'de> for JsonVisitor<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let JsonVisitor { stacks, arena } = self;
         let start = stacks.members.len();
-        while let Some(Key(key)) = map.next_key()? {
+        while let Some(key) = map.next_key_seed(KeySeed { arena })? {
             let value = map.next_value_seed(JsonVisitor {
                 stacks: &mut *stacks,
                 arena,
