@@ -28,8 +28,12 @@ const (
 	ErrorCodeTypeMismatch        ErrorCode = "TYPE_MISMATCH"
 	ErrorCodeTargetingKeyMissing ErrorCode = "TARGETING_KEY_MISSING"
 	// ErrorCodeGeneral: the evaluation could not run (a closed store, a flag name that is
-	// not UTF-8); the error returned with the details says more.
+	// not UTF-8; the error returned with the details says more), or a flagd flag's
+	// targeting named a variant the flag lacks.
 	ErrorCodeGeneral ErrorCode = "GENERAL"
+	// ErrorCodeParseError: a flagd flag's definition or targeting could not be read (an
+	// unknown operator, a $ref to a missing evaluator, a malformed flag).
+	ErrorCodeParseError ErrorCode = "PARSE_ERROR"
 )
 
 // Details is a value with the story of how it was chosen.
@@ -72,6 +76,7 @@ var errorCodes = [...]ErrorCode{
 	C.FC_ERROR_CODE_TYPE_MISMATCH:         ErrorCodeTypeMismatch,
 	C.FC_ERROR_CODE_TARGETING_KEY_MISSING: ErrorCodeTargetingKeyMissing,
 	C.FC_ERROR_CODE_GENERAL:               ErrorCodeGeneral,
+	C.FC_ERROR_CODE_PARSE_ERROR:           ErrorCodeParseError,
 }
 
 // details copies C details, whose strings the snapshot still lends.

@@ -43,8 +43,12 @@ pub enum fc_error_code {
     TypeMismatch = 3,
     /// The fallthrough is a rollout and the context lacks its bucketing attribute.
     TargetingKeyMissing = 4,
-    /// An error this version of the C ABI has no code for.
+    /// A flagd flag's targeting named a variant the flag lacks or its default variant is
+    /// not one of its variants; also any error this version of the C ABI has no code for.
     General = 5,
+    /// A flagd flag's definition or targeting could not be read (an unknown operator, a
+    /// `$ref` to a missing evaluator, a malformed flag).
+    ParseError = 6,
 }
 
 /// The details of one evaluation. Strings are borrowed from the `fc_snapshot` evaluated
@@ -115,6 +119,7 @@ fn error_code(code: Option<ErrorCode>) -> fc_error_code {
         Some(ErrorCode::FlagNotFound) => fc_error_code::FlagNotFound,
         Some(ErrorCode::TypeMismatch) => fc_error_code::TypeMismatch,
         Some(ErrorCode::TargetingKeyMissing) => fc_error_code::TargetingKeyMissing,
+        Some(ErrorCode::ParseError) => fc_error_code::ParseError,
         Some(_) => fc_error_code::General,
     }
 }
@@ -129,13 +134,14 @@ const REASONS: [(fc_reason, &CStr); 7] = [
     (fc_reason::Error, c"ERROR"),
 ];
 
-const ERROR_CODES: [(fc_error_code, &CStr); 6] = [
+const ERROR_CODES: [(fc_error_code, &CStr); 7] = [
     (fc_error_code::None, c""),
     (fc_error_code::ProviderNotReady, c"PROVIDER_NOT_READY"),
     (fc_error_code::FlagNotFound, c"FLAG_NOT_FOUND"),
     (fc_error_code::TypeMismatch, c"TYPE_MISMATCH"),
     (fc_error_code::TargetingKeyMissing, c"TARGETING_KEY_MISSING"),
     (fc_error_code::General, c"GENERAL"),
+    (fc_error_code::ParseError, c"PARSE_ERROR"),
 ];
 
 /// The OpenFeature name of an `fc_reason` (e.g. `"TARGETING_MATCH"`), a static
@@ -189,6 +195,8 @@ mod tests {
             ErrorCode::FlagNotFound,
             ErrorCode::TypeMismatch,
             ErrorCode::TargetingKeyMissing,
+            ErrorCode::ParseError,
+            ErrorCode::General,
         ] {
             let ours = error_code(Some(code));
             let name = ERROR_CODES

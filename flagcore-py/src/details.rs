@@ -118,6 +118,8 @@ fn static_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString>
         "FLAG_NOT_FOUND" => intern!(py, "FLAG_NOT_FOUND"),
         "TYPE_MISMATCH" => intern!(py, "TYPE_MISMATCH"),
         "TARGETING_KEY_MISSING" => intern!(py, "TARGETING_KEY_MISSING"),
+        "PARSE_ERROR" => intern!(py, "PARSE_ERROR"),
+        "GENERAL" => intern!(py, "GENERAL"),
         other => return PyString::new(py, other),
     };
     cached.clone()

@@ -71,6 +71,7 @@ mod error;
 mod eval;
 mod export;
 mod exposure;
+pub mod flagd;
 mod guardrail;
 mod kill;
 mod limits;
@@ -155,6 +156,23 @@ pub fn format_rfc3339(time: std::time::SystemTime) -> String {
 /// assert_eq!(err.errors()[0].to_string(),
 ///            "flags.f.off_variant: unknown variant `of`; flag `f` has: on");
 /// ```
+///
+/// A flagd document ([`flagd`]) is valid when every flag in it serves without an error;
+/// each flag that would answer with one is reported with its path, and its version is 0.
 pub fn validate(bytes: &[u8]) -> Result<u64, InvalidSnapshot> {
-    validate::validate_document(bytes, &Limits::default()).map(|document| document.version)
+    let limits = Limits::default();
+    match validate::validate_document(bytes, &limits) {
+        Ok(document) => Ok(document.version),
+        Err(_) if flagd::Format::detect(bytes) == flagd::Format::Flagd => {
+            let loaded = flagd::load(&[bytes], &limits)?;
+            if loaded.problems.is_empty() {
+                Ok(0)
+            } else {
+                Err(InvalidSnapshot {
+                    errors: loaded.problems,
+                })
+            }
+        }
+        Err(native) => Err(native),
+    }
 }

@@ -224,6 +224,8 @@ func resolution[T any](e evaluation[T]) openfeature.ProviderResolutionDetail {
 		out.ResolutionError = openfeature.NewTypeMismatchResolutionError("the flag's variants are of another type")
 	case flagcore.ErrorCodeTargetingKeyMissing:
 		out.ResolutionError = openfeature.NewTargetingKeyMissingResolutionError("the context lacks the rollout's bucketing attribute")
+	case flagcore.ErrorCodeParseError:
+		out.ResolutionError = openfeature.NewParseErrorResolutionError("the flag's definition or targeting could not be read")
 	default:
 		out.ResolutionError = openfeature.NewGeneralResolutionError(string(d.ErrorCode))
 	}

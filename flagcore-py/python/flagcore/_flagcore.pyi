@@ -56,7 +56,8 @@ class Details:
     @property
     def error_code(self) -> str | None:
         """OpenFeature error code when ``reason`` is ``ERROR``: ``PROVIDER_NOT_READY``,
-        ``FLAG_NOT_FOUND``, ``TYPE_MISMATCH`` or ``TARGETING_KEY_MISSING``."""
+        ``FLAG_NOT_FOUND``, ``TYPE_MISMATCH``, ``TARGETING_KEY_MISSING``, or for flagd
+        flags ``PARSE_ERROR`` or ``GENERAL``."""
     @property
     def rule_index(self) -> int | None:
         """The index of the rule that decided, if one did."""

@@ -3,6 +3,7 @@
 //! [`crate::plan`] compiles it.
 
 pub(crate) mod json;
+pub(crate) mod logic;
 
 use regex::Regex;
 
@@ -41,6 +42,8 @@ pub(crate) struct Flag {
     pub guardrails: Vec<Guardrail>,
     /// Record an exposure for each top-level evaluation that serves a variant.
     pub exposures: bool,
+    /// What a flag loaded from a flagd document evaluates instead of the native steps.
+    pub flagd: Option<Box<logic::FlagdFlag>>,
 }
 
 /// A guardrail as written: an id, the watched variants (indices) and what it bounds.

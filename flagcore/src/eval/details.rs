@@ -65,6 +65,12 @@ pub enum ErrorCode {
     TypeMismatch,
     /// The fallthrough is a rollout and the context lacks its bucketing attribute.
     TargetingKeyMissing,
+    /// A flagd flag's definition or targeting could not be read: an unknown operator, a
+    /// `$ref` to a missing evaluator, a malformed flag.
+    ParseError,
+    /// A flagd flag's targeting named a variant the flag does not have, or its
+    /// `defaultVariant` is not one of its variants.
+    General,
 }
 
 impl ErrorCode {
@@ -75,6 +81,8 @@ impl ErrorCode {
             ErrorCode::FlagNotFound => "FLAG_NOT_FOUND",
             ErrorCode::TypeMismatch => "TYPE_MISMATCH",
             ErrorCode::TargetingKeyMissing => "TARGETING_KEY_MISSING",
+            ErrorCode::ParseError => "PARSE_ERROR",
+            ErrorCode::General => "GENERAL",
         }
     }
 }
@@ -132,6 +140,20 @@ impl Decision {
             variant: None,
             reason: Reason::Error,
             error_code: Some(code),
+            rule_index: None,
+            target: None,
+            bucket: None,
+            step: None,
+        }
+    }
+
+    /// The caller's default, without an error: a disabled flagd flag, or one whose
+    /// targeting found no variant and that has no default variant.
+    pub(crate) fn fallback(reason: Reason) -> Decision {
+        Decision {
+            variant: None,
+            reason,
+            error_code: None,
             rule_index: None,
             target: None,
             bucket: None,

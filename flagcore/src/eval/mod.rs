@@ -8,6 +8,7 @@ pub(crate) mod details;
 pub(crate) mod explain;
 pub(crate) mod getters;
 pub(crate) mod handle;
+mod logic;
 mod segments;
 
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
@@ -91,6 +92,9 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     fn flag(&mut self, index: u32) -> Decision {
         let plan = self.plan;
         let flag = &plan.flags[index as usize];
+        if let Some(flagd) = &flag.flagd {
+            return self.flagd(index, flagd);
+        }
         let killed = plan.runtime.is_killed(index);
         if !flag.enabled || killed {
             self.trace.disabled(index, killed);

@@ -8,6 +8,7 @@ pub(crate) mod op;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::document::logic::{FlagdFlag, Targeting};
 use crate::document::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use crate::primitives::hashing::seed;
 use crate::runtime::Runtime;
@@ -74,6 +75,8 @@ pub(crate) struct FlagPlan {
     pub guardrails: Box<[GuardrailPlan]>,
     /// Evaluations that serve a variant are recorded as exposures (while tracking is on).
     pub exposures: bool,
+    /// A flag loaded from a flagd document evaluates this instead of the native steps.
+    pub flagd: Option<Box<FlagdFlag>>,
 }
 
 /// A flag's variant values, one vector per type so a getter reads them without matching
@@ -291,9 +294,14 @@ fn compile_flag(
     let is_static = targets.is_empty()
         && flag.rules.is_empty()
         && matches!(flag.fallthrough, Serve::Variant(_));
-    let constant = match flag.fallthrough {
-        Serve::Variant(v) if is_static && flag.enabled && flag.prerequisites.is_empty() => {
-            Some(v as u32)
+    let constant = match (&flag.flagd, &flag.fallthrough) {
+        // A flagd flag without targeting serves its default variant, if it has one.
+        (Some(flagd), _) => match flagd.targeting {
+            Targeting::Absent if flag.enabled => flagd.default_variant,
+            _ => None,
+        },
+        (None, Serve::Variant(v)) if is_static && flag.enabled && flag.prerequisites.is_empty() => {
+            Some(*v as u32)
         }
         _ => None,
     };
@@ -340,6 +348,7 @@ fn compile_flag(
         counter_base,
         guardrails,
         exposures: flag.exposures,
+        flagd: flag.flagd,
         name: name.into_boxed_str(),
     }
 }

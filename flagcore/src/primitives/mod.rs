@@ -3,6 +3,7 @@
 //! and the layers above stay one-way (docs/architecture.md).
 
 pub(crate) mod hashing;
+pub(crate) mod murmur3;
 pub(crate) mod semver;
 pub(crate) mod time;
 pub(crate) mod value;

@@ -75,6 +75,45 @@ impl<'a> Version<'a> {
         })
     }
 
+    /// Parses a version as flagd's `sem_ver` reads one (Go's `golang.org/x/mod/semver`
+    /// after flagd prefixes a `v`): an optional leading `v` or `V`, then `MAJOR`,
+    /// `MAJOR.MINOR` (the missing parts are zero) or a full SemVer 2.0.0 version.
+    pub(crate) fn parse_flagd(text: &'a str) -> Option<Version<'a>> {
+        let text = text
+            .strip_prefix('v')
+            .or_else(|| text.strip_prefix('V'))
+            .unwrap_or(text);
+        if let Some(full) = Version::parse(text) {
+            return Some(full);
+        }
+        // The shorthands take no pre-release or build part.
+        let b = text.as_bytes();
+        let mut at = 0;
+        let major = numeric(b, &mut at)?;
+        let minor = if at < b.len() {
+            expect(b, &mut at, b'.')?;
+            numeric(b, &mut at)?
+        } else {
+            0
+        };
+        (at == b.len()).then_some(Version {
+            major,
+            minor,
+            patch: 0,
+            pre: "",
+        })
+    }
+
+    /// Same major and minor version (flagd's `~`).
+    pub(crate) fn same_minor(&self, other: &Version<'_>) -> bool {
+        (self.major, self.minor) == (other.major, other.minor)
+    }
+
+    /// Same major version (flagd's `^`).
+    pub(crate) fn same_major(&self, other: &Version<'_>) -> bool {
+        self.major == other.major
+    }
+
     pub(crate) fn to_owned_version(self) -> OwnedVersion {
         OwnedVersion {
             major: self.major,
@@ -208,6 +247,35 @@ mod tests {
                 v(pair[0]).precedence(&v(pair[1])),
                 Ordering::Less,
                 "{pair:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn flagd_reads_a_v_prefix_and_partial_versions() {
+        for (text, full) in [
+            ("v1.0.0", "1.0.0"),
+            ("V2.3.4-rc.1+b", "2.3.4-rc.1"),
+            ("1", "1.0.0"),
+            ("v1.2", "1.2.0"),
+            ("1.2.3+build", "1.2.3"),
+        ] {
+            let parsed = Version::parse_flagd(text).unwrap();
+            assert_eq!(parsed.precedence(&v(full)), Ordering::Equal, "{text}");
+        }
+        for bad in [
+            "",
+            "v",
+            "2.0.0.0",
+            "1.2-rc.1",
+            "01",
+            "1.",
+            "vv1.0.0",
+            "not-a-version",
+        ] {
+            assert!(
+                Version::parse_flagd(bad).is_none(),
+                "{bad:?} should be invalid"
             );
         }
     }

@@ -12,11 +12,13 @@ use arc_swap::ArcSwap;
 mod feedback;
 
 use crate::change::{changed_flags, with_dependents, Change, Subscriber};
+use crate::document::Document;
 use crate::error::Error;
 use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::eval::handle::FlagKey;
 use crate::exposure::Tracker;
+use crate::flagd::{self, Format};
 use crate::guardrail::carry_evidence;
 use crate::kill::{Kill, KillListener, KillListenerId};
 use crate::limits::Limits;
@@ -166,11 +168,73 @@ impl Store {
     /// Validates and compiles `bytes` off to the side, then swaps it in; returns the new
     /// version. On any error the serving snapshot stays, and the error says why: every
     /// validation problem, or a stale `version` (not newer than the serving one).
+    ///
+    /// The document may be a native snapshot or flagd flag definitions, told apart by
+    /// their content ([`Format::detect`]); a flagd document has no `version`, so each one
+    /// loaded becomes the next version after the serving one.
     pub fn update(&self, bytes: &[u8]) -> Result<u64, Error> {
-        let document = validate_document(bytes, &self.limits)?;
+        let (document, format) = match validate_document(bytes, &self.limits) {
+            Ok(document) => (document, Format::Native),
+            Err(_) if Format::detect(bytes) == Format::Flagd => {
+                (flagd::load(&[bytes], &self.limits)?.document, Format::Flagd)
+            }
+            Err(native) => return Err(native.into()),
+        };
+        self.swap_in(document, format)
+    }
+
+    /// Like [`update`](Store::update), reading `bytes` in the format given instead of the
+    /// one detected.
+    ///
+    /// ```
+    /// use flagcore::{flagd::Format, Store};
+    ///
+    /// let store = Store::new();
+    /// let flagd = br#"{"flags": {"f": {"state": "ENABLED", "variants": {"a": "A"},
+    ///                                   "defaultVariant": "a"}}}"#;
+    /// assert!(store.update_as(flagd, Format::Native).is_err());
+    /// assert_eq!(store.update_as(flagd, Format::Flagd)?, 1);
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub fn update_as(&self, bytes: &[u8], format: Format) -> Result<u64, Error> {
+        let document = match format {
+            Format::Native => validate_document(bytes, &self.limits)?,
+            Format::Flagd => flagd::load(&[bytes], &self.limits)?.document,
+        };
+        self.swap_in(document, format)
+    }
+
+    /// Loads several flagd documents as one, merged as flagd merges its sources: a later
+    /// definition of a flag replaces an earlier one and `$evaluators` are shared; each
+    /// flag keeps its own file's top-level `metadata`.
+    ///
+    /// ```
+    /// let store = flagcore::Store::new();
+    /// store.update_merged(&[
+    ///     br#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}}}"#,
+    ///     br#"{"flags": {"a": {"state": "ENABLED", "variants": {"y": 2}, "defaultVariant": "y"}}}"#,
+    /// ])?;
+    /// assert_eq!(store.int("a", &flagcore::EvaluationContext::anonymous(), 0), 2);
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub fn update_merged(&self, documents: &[&[u8]]) -> Result<u64, Error> {
+        let document = flagd::load(documents, &self.limits)?.document;
+        self.swap_in(document, Format::Flagd)
+    }
+
+    /// Compiles `document` and swaps it in; a native one must be newer than the serving
+    /// snapshot.
+    fn swap_in(&self, document: Document, format: Format) -> Result<u64, Error> {
         let mut plan = Plan::compile(document);
         let mut state = self.lock();
         let current = self.current.load();
+        if format == Format::Flagd {
+            plan.version = if current.ready {
+                current.version + 1
+            } else {
+                1
+            };
+        }
         if current.ready && plan.version <= current.version {
             return Err(Error::Stale {
                 offered: plan.version,

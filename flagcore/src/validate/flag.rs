@@ -102,6 +102,7 @@ impl<'d> Validator<'d> {
             fallthrough: fallthrough?,
             guardrails,
             exposures: exposures?,
+            flagd: None,
         })
     }
 
