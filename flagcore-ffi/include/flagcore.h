@@ -180,9 +180,15 @@ enum fc_error_code
      */
     FC_ERROR_CODE_TARGETING_KEY_MISSING = 4,
     /**
-     * An error this version of the C ABI has no code for.
+     * A flagd flag's targeting named a variant the flag lacks or its default variant is
+     * not one of its variants; also any error this version of the C ABI has no code for.
      */
     FC_ERROR_CODE_GENERAL = 5,
+    /**
+     * A flagd flag's definition or targeting could not be read (an unknown operator, a
+     * `$ref` to a missing evaluator, a malformed flag).
+     */
+    FC_ERROR_CODE_PARSE_ERROR = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
