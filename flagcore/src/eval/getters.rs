@@ -130,7 +130,7 @@ macro_rules! getters {
             #[allow(clippy::needless_lifetimes)]
             #[inline]
             pub fn $name<'s>(&'s self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: $t) -> $t {
-                self.details(flag, ctx, default).value
+                self.value(flag, ctx, default)
             }
 
             /// Like the plain getter, with the reason, variant and what matched.
@@ -198,6 +198,45 @@ impl Plan {
         float, float_details: f64;
         /// The value of a JSON (object or array) flag, or `default`.
         json, json_details: &'s serde_json::Value;
+    }
+
+    /// The value alone. A flag whose answer cannot depend on the context is served here,
+    /// small enough to inline into the caller's loop; everything else is evaluated out of
+    /// line. Both count as `resolve` does.
+    #[inline]
+    fn value<'s, T: Extract<'s>>(
+        &'s self,
+        flag: impl FlagKey,
+        ctx: &EvaluationContext<'_>,
+        default: T,
+    ) -> T {
+        // The placeholder plan has no flags: not ready, like not found, serves `default`.
+        let Some(index) = flag.index_in(self) else {
+            return default;
+        };
+        if let Some(f) = self.flags.get(index as usize) {
+            if let Some(variant) = f.constant {
+                if T::accepts(f.kind) && !f.exposures && !self.runtime.is_killed(index) {
+                    self.runtime.counters.count(f.counter_base + variant);
+                    return T::extract(&f.values, variant as usize).unwrap_or(default);
+                }
+            }
+        }
+        self.evaluated_value(index, ctx, default)
+    }
+
+    #[inline(never)]
+    fn evaluated_value<'s, T: Extract<'s>>(
+        &'s self,
+        index: u32,
+        ctx: &EvaluationContext<'_>,
+        default: T,
+    ) -> T {
+        let (found, outcome) = resolve(self, Some(index), ctx, T::accepts, &mut NoTrace);
+        found
+            .zip(outcome.variant)
+            .and_then(|(f, v)| T::extract(&f.values, v as usize))
+            .unwrap_or(default)
     }
 
     #[inline]

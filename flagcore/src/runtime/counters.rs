@@ -1,6 +1,7 @@
 //! Evaluation counts, per flag and variant, in atomics the evaluating threads add to
 //! without a lock or an allocation.
 
+use std::cell::Cell;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -43,20 +44,44 @@ impl ShardClaim {
 
 impl Drop for ShardClaim {
     fn drop(&mut self) {
+        // Whatever this thread counts from now on (in other thread-local destructors) goes
+        // to the shared shard.
+        SHARD.set(OWNED_SHARDS as u8);
         if self.0 < OWNED_SHARDS {
             SHARDS_CLAIMED.fetch_and(!(1 << self.0), Ordering::Release);
         }
     }
 }
 
+/// Marks a thread that has not counted yet.
+const UNCLAIMED: u8 = u8::MAX;
+
+thread_local! {
+    /// The calling thread's shard, once known. Constant-initialised and without a
+    /// destructor, so reading it is one load with no state check: it is read on every
+    /// evaluation, where the lazily claimed `CLAIM` would cost a check and a branch.
+    static SHARD: Cell<u8> = const { Cell::new(UNCLAIMED) };
+    /// Holds the thread's claim, and gives the shard back when the thread exits.
+    static CLAIM: ShardClaim = ShardClaim::claim();
+}
+
 /// The counter shard of the calling thread: an owned one while any is free.
 #[inline]
 fn counter_shard() -> usize {
-    thread_local! {
-        static SHARD: ShardClaim = ShardClaim::claim();
+    match SHARD.get() {
+        UNCLAIMED => first_shard(),
+        shard => usize::from(shard),
     }
+}
+
+/// The thread's first count: claims its shard.
+#[cold]
+fn first_shard() -> usize {
     // A thread that is exiting has given its shard back: it counts in the shared one.
-    SHARD.try_with(|s| s.0).unwrap_or(OWNED_SHARDS)
+    let shard = CLAIM.try_with(|c| c.0).unwrap_or(OWNED_SHARDS);
+    // `OWNED_SHARDS` (8) fits a byte.
+    SHARD.set(shard as u8);
+    shard
 }
 
 /// The evaluation counts of one plan: one slot per flag and variant (and one per flag for
