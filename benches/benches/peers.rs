@@ -1,9 +1,11 @@
-//! flagcore next to the engines a Rust team would otherwise link, on the same three rule
-//! shapes, in one run: `peers/<case>/<engine>`.
+//! flagcore next to the engines a Rust team would otherwise link, on the same rule shapes,
+//! in one run: `peers/<case>/<engine>`.
 //!
 //! - `static`: a flag that is simply on.
 //! - `country-rollout`: `country in [US, CA, DE]`, then a 50% rollout on the user key.
 //! - `segment-semver-rollout`: a `beta` segment check, `app_version > 2.3.9`, a 5% rollout.
+//! - `regex`: `app_version` matches `^2[.]4[.][0-9]+$`.
+//! - `long-list`: `country` in a list of 1,000 values, the matching one last.
 //!
 //! Each engine gets its fairest setup: contexts built once outside the timed loop, the
 //! engine's own store, the flag passed pre-fetched where its API allows. Before timing,

@@ -10,7 +10,7 @@ fn main() {
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let (snapshot, key, attributes) = match flag.strip_prefix("peers:") {
         Some(_) => (
-            flagcore_benches::PEERS_SNAPSHOT.to_owned(),
+            flagcore_benches::peers_snapshot(),
             flagcore_benches::PEERS_KEY,
             &flagcore_benches::PEERS_ATTRIBUTES[..],
         ),

@@ -17,23 +17,55 @@ pub const ATTRIBUTES: [(&str, Value<'static>); 6] = [
     ("app_version", Value::String("2.5.1")),
 ];
 
-/// The peers bench's three rule shapes in flagcore's format: `static`, `country-rollout`
-/// (`country in [US, CA, DE]`, then 50% on the key) and `segment-semver-rollout` (a `beta`
-/// segment, `app_version > 2.3.9`, then 5%).
-pub const PEERS_SNAPSHOT: &str = r#"{"version": 1,
-  "segments": {"beta": {"rules": [{"conditions": [{"attribute": "beta", "op": "eq", "values": [true]}]}]}},
-  "flags": {
-    "static": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-               "fallthrough": {"variant": "on"}},
-    "country-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-      "rules": [{"conditions": [{"attribute": "country", "op": "in", "values": ["US", "CA", "DE"]}],
-                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}}],
-      "fallthrough": {"variant": "off"}},
-    "segment-semver-rollout": {"variants": {"on": true, "off": false}, "enabled": true, "off_variant": "off",
-      "rules": [{"conditions": [{"in_segment": "beta"},
-                                {"attribute": "app_version", "op": "semver_gt", "values": ["2.3.9"]}],
-                 "serve": {"rollout": {"split": [{"variant": "on", "weight": 5}, {"variant": "off", "weight": 95}]}}}],
-      "fallthrough": {"variant": "off"}}}}"#;
+/// The pattern of the peers bench's `regex` case, without backslashes, which Unleash's
+/// constraint grammar would read as escapes of its own.
+pub const PEERS_REGEX: &str = "^2[.]4[.][0-9]+$";
+
+/// The values of the peers bench's `long-list` case: 999 that no context has, then `DE`,
+/// last, where a scan of the list would find it.
+pub fn peers_long_list() -> Vec<String> {
+    (0..999)
+        .map(|i| format!("c{i}"))
+        .chain(["DE".to_owned()])
+        .collect()
+}
+
+/// The peers bench's rule shapes in flagcore's format: `static`, `country-rollout`
+/// (`country in [US, CA, DE]`, then 50% on the key), `segment-semver-rollout` (a `beta`
+/// segment, `app_version > 2.3.9`, then 5%), `regex` (`app_version` matches
+/// [`PEERS_REGEX`]) and `long-list` (`country` in [`peers_long_list`]).
+pub fn peers_snapshot() -> String {
+    // The values need no escaping.
+    let quoted: Vec<String> = peers_long_list()
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect();
+    let list = format!("[{}]", quoted.join(", "));
+    format!(
+        r#"{{"version": 1,
+  "segments": {{"beta": {{"rules": [{{"conditions": [{{"attribute": "beta", "op": "eq", "values": [true]}}]}}]}}}},
+  "flags": {{
+    "static": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+               "fallthrough": {{"variant": "on"}}}},
+    "country-rollout": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "country", "op": "in", "values": ["US", "CA", "DE"]}}],
+                 "serve": {{"rollout": {{"split": [{{"variant": "on", "weight": 50}}, {{"variant": "off", "weight": 50}}]}}}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "segment-semver-rollout": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"in_segment": "beta"}},
+                                {{"attribute": "app_version", "op": "semver_gt", "values": ["2.3.9"]}}],
+                 "serve": {{"rollout": {{"split": [{{"variant": "on", "weight": 5}}, {{"variant": "off", "weight": 95}}]}}}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "regex": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "app_version", "op": "matches", "values": ["{PEERS_REGEX}"]}}],
+                 "serve": {{"variant": "on"}}}}],
+      "fallthrough": {{"variant": "off"}}}},
+    "long-list": {{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+      "rules": [{{"conditions": [{{"attribute": "country", "op": "in", "values": {list}}}],
+                 "serve": {{"variant": "on"}}}}],
+      "fallthrough": {{"variant": "off"}}}}}}}}"#
+    )
+}
 
 /// The targeting key of the peers bench's context. The engines bucket with different
 /// hashes (flagcore xxh3, Unleash murmur3, LaunchDarkly SHA-1), so one key lands in a

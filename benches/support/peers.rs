@@ -1,5 +1,5 @@
 //! The peers bench's setup, shared by `benches/peers.rs` (which times it) and
-//! `tests/peers.rs` (which CI runs): the three engines loaded with the same three rule
+//! `tests/peers.rs` (which CI runs): the three engines loaded with the same rule
 //! shapes, one context written in each engine's form, the check that the engines give the
 //! same answers, and a counting allocator for allocations per evaluation.
 //!
@@ -22,7 +22,13 @@ use launchdarkly_server_sdk_evaluation as ld;
 use unleash_yggdrasil as ygg;
 
 /// The cases, each a flag of the same name in every engine.
-pub const CASES: [&str; 3] = ["static", "country-rollout", "segment-semver-rollout"];
+pub const CASES: [&str; 5] = [
+    "static",
+    "country-rollout",
+    "segment-semver-rollout",
+    "regex",
+    "long-list",
+];
 
 struct CountingAllocator;
 
@@ -85,16 +91,28 @@ pub fn allocations_per_call(mut f: impl FnMut()) -> f64 {
     ALLOCATIONS.with(|n| n.get()) as f64 / CALLS as f64
 }
 
-const UNLEASH: &str = r#"{"version": 2, "features": [
-  {"name": "static", "enabled": true, "strategies": [{"name": "default", "parameters": {}}]},
-  {"name": "country-rollout", "enabled": true, "strategies": [{"name": "flexibleRollout",
-     "parameters": {"rollout": "50", "stickiness": "userId", "groupId": "country-rollout"},
-     "constraints": [{"contextName": "country", "operator": "IN", "values": ["US", "CA", "DE"]}]}]},
-  {"name": "segment-semver-rollout", "enabled": true, "strategies": [{"name": "flexibleRollout",
-     "parameters": {"rollout": "5", "stickiness": "userId", "groupId": "segment-semver-rollout"},
+/// The cases in Unleash's format; yggdrasil reads `REGEX` constraints with the `regex`
+/// crate and `IN` lists as given.
+fn unleash_features() -> String {
+    let list = serde_json::to_string(&flagcore_benches::peers_long_list()).expect("a list");
+    let regex = flagcore_benches::PEERS_REGEX;
+    format!(
+        r#"{{"version": 2, "features": [
+  {{"name": "static", "enabled": true, "strategies": [{{"name": "default", "parameters": {{}}}}]}},
+  {{"name": "country-rollout", "enabled": true, "strategies": [{{"name": "flexibleRollout",
+     "parameters": {{"rollout": "50", "stickiness": "userId", "groupId": "country-rollout"}},
+     "constraints": [{{"contextName": "country", "operator": "IN", "values": ["US", "CA", "DE"]}}]}}]}},
+  {{"name": "segment-semver-rollout", "enabled": true, "strategies": [{{"name": "flexibleRollout",
+     "parameters": {{"rollout": "5", "stickiness": "userId", "groupId": "segment-semver-rollout"}},
      "segments": [1],
-     "constraints": [{"contextName": "appVersion", "operator": "SEMVER_GT", "value": "2.3.9"}]}]}],
-  "segments": [{"id": 1, "constraints": [{"contextName": "beta", "operator": "IN", "values": ["true"]}]}]}"#;
+     "constraints": [{{"contextName": "appVersion", "operator": "SEMVER_GT", "value": "2.3.9"}}]}}]}},
+  {{"name": "regex", "enabled": true, "strategies": [{{"name": "default", "parameters": {{}},
+     "constraints": [{{"contextName": "appVersion", "operator": "REGEX", "value": "{regex}"}}]}}]}},
+  {{"name": "long-list", "enabled": true, "strategies": [{{"name": "default", "parameters": {{}},
+     "constraints": [{{"contextName": "country", "operator": "IN", "values": {list}}}]}}]}}],
+  "segments": [{{"id": 1, "constraints": [{{"contextName": "beta", "operator": "IN", "values": ["true"]}}]}}]}}"#
+    )
+}
 
 fn ld_flag(key: &str, rules: &str, fallthrough: u32) -> ld::Flag {
     let json = format!(
@@ -152,6 +170,24 @@ fn ld_store() -> LdStore {
         ),
         1,
     );
+    let regex = ld_flag(
+        "regex",
+        &format!(
+            r#"{{"id": "r0", "trackEvents": false, "clauses": [{{"attribute": "app_version",
+                "op": "matches", "values": ["{}"], "negate": false}}], "variation": 0}}"#,
+            flagcore_benches::PEERS_REGEX
+        ),
+        1,
+    );
+    let long_list = ld_flag(
+        "long-list",
+        &format!(
+            r#"{{"id": "r0", "trackEvents": false, "clauses": [{{"attribute": "country",
+                "op": "in", "values": {}, "negate": false}}], "variation": 0}}"#,
+            serde_json::to_string(&flagcore_benches::peers_long_list()).expect("a list")
+        ),
+        1,
+    );
     let beta: ld::Segment = serde_json::from_str(
         r#"{"key": "beta", "included": [], "excluded": [], "includedContexts": [],
             "excludedContexts": [], "rules": [{"clauses": [{"attribute": "beta", "op": "in",
@@ -159,7 +195,7 @@ fn ld_store() -> LdStore {
     )
     .expect("valid LaunchDarkly segment");
     LdStore {
-        flags: [static_flag, country, segment]
+        flags: [static_flag, country, segment, regex, long_list]
             .into_iter()
             .map(|f| (f.key.clone(), f))
             .collect(),
@@ -167,7 +203,7 @@ fn ld_store() -> LdStore {
     }
 }
 
-/// The three engines, each loaded with the three cases.
+/// The three engines, each loaded with every case.
 pub struct Engines {
     pub flagcore: Store,
     pub yggdrasil: ygg::EngineState,
@@ -176,11 +212,11 @@ pub struct Engines {
 
 impl Engines {
     pub fn new() -> Engines {
-        let flagcore =
-            Store::from_bytes(flagcore_benches::PEERS_SNAPSHOT.as_bytes()).expect("valid snapshot");
+        let flagcore = Store::from_bytes(flagcore_benches::peers_snapshot().as_bytes())
+            .expect("valid snapshot");
         let yggdrasil = ygg::EngineState::default();
         let features: ygg::ClientFeatures =
-            serde_json::from_str(UNLEASH).expect("valid Unleash features");
+            serde_json::from_str(&unleash_features()).expect("valid Unleash features");
         yggdrasil.take_state(ygg::UpdateMessage::FullResponse(features));
         Engines {
             flagcore,

@@ -23,22 +23,21 @@ fn every_engine_gives_the_measured_answers_by_the_measured_path() {
     for case in CASES {
         let answers = engines.answers(case, &ctx);
         assert!(answers.flagcore, "{case}: {answers}");
-        let (flagcore_reason, ld_reason) = if case == "static" {
-            (
+        let rule_match = ld::Reason::RuleMatch {
+            rule_index: 0,
+            rule_id: "r0".to_owned(),
+            in_experiment: false,
+        };
+        let (flagcore_reason, ld_reason) = match case {
+            "static" => (
                 Reason::Static,
                 ld::Reason::Fallthrough {
                     in_experiment: false,
                 },
-            )
-        } else {
-            (
-                Reason::Split,
-                ld::Reason::RuleMatch {
-                    rule_index: 0,
-                    rule_id: "r0".to_owned(),
-                    in_experiment: false,
-                },
-            )
+            ),
+            // The rule serves `on` itself.
+            "regex" | "long-list" => (Reason::TargetingMatch, rule_match),
+            _ => (Reason::Split, rule_match),
         };
         assert_eq!(
             answers.flagcore_reason, flagcore_reason,
@@ -51,7 +50,7 @@ fn every_engine_gives_the_measured_answers_by_the_measured_path() {
 /// Contexts that differ from the measured one in one attribute, each with the answers to
 /// [`CASES`] the rules call for: the engines read the rule shapes alike, not only on the
 /// measured path.
-fn other_contexts() -> Vec<(PeerContext, [bool; 3])> {
+fn other_contexts() -> Vec<(PeerContext, [bool; 5])> {
     let with = |country, beta, app_version| {
         PeerContext::new(
             flagcore_benches::PEERS_KEY,
@@ -63,17 +62,25 @@ fn other_contexts() -> Vec<(PeerContext, [bool; 3])> {
         )
     };
     vec![
-        // The country is not in the list (names compare case-sensitively).
-        (with("FR", true, "2.4.1"), [true, false, true]),
-        (with("de", true, "2.4.1"), [true, false, true]),
+        // The country is not in either list (names compare case-sensitively).
+        (with("FR", true, "2.4.1"), [true, false, true, true, false]),
+        (with("de", true, "2.4.1"), [true, false, true, true, false]),
         // Not in the beta segment.
-        (with("US", false, "2.4.1"), [true, true, false]),
-        // Not after 2.3.9; build metadata does not count.
-        (with("CA", true, "2.3.9"), [true, true, false]),
-        (with("CA", true, "2.3.9+build.7"), [true, true, false]),
+        (with("US", false, "2.4.1"), [true, true, false, true, false]),
+        // Not after 2.3.9; build metadata does not count; the pattern wants 2.4.
+        (with("CA", true, "2.3.9"), [true, true, false, false, false]),
+        (
+            with("CA", true, "2.3.9+build.7"),
+            [true, true, false, false, false],
+        ),
         // After 2.3.9 by number, though before it by text.
-        (with("DE", true, "2.3.10"), [true, true, true]),
-        (with("DE", true, "10.0.0"), [true, true, true]),
+        (with("DE", true, "2.3.10"), [true, true, true, false, true]),
+        (with("DE", true, "10.0.0"), [true, true, true, false, true]),
+        // The pattern is anchored at both ends.
+        (
+            with("DE", true, "2.4.1-rc.1"),
+            [true, true, true, false, true],
+        ),
     ]
 }
 
