@@ -93,6 +93,9 @@ pub(crate) fn to_json(e: &flagcore::Explanation) -> serde_json::Value {
 fn conclusion(e: &flagcore::Explanation) -> String {
     use flagcore::Reason;
     let variant = e.variant.as_deref().unwrap_or("-");
+    if e.variant.is_none() && e.reason != Reason::Error {
+        return format!("{}: the caller's default is served", e.reason);
+    }
     match e.reason {
         Reason::Static => format!("no targets or rules: fallthrough variant {variant}"),
         Reason::Default => format!("no target or rule matched: fallthrough variant {variant}"),

@@ -138,6 +138,12 @@ enum Command {
         #[arg(long, value_name = "N")]
         interval_ms: Option<u64>,
     },
+    /// Rewrite flag definitions of another format as a native snapshot on stdout; each
+    /// flag that cannot be converted is listed on stderr as `FILE: PATH: message` (exit 1).
+    Import {
+        #[command(subcommand)]
+        from: Import,
+    },
     /// Analyse FLAG's experiment from its exposures and outcomes: per variant the mean and
     /// its 95% interval, Welch comparisons against the control, and a sample-ratio check
     /// against SNAPSHOT's splits (exit 3 when the split is broken).
@@ -170,6 +176,20 @@ enum Command {
 }
 
 /// A failure and the exit code it maps to.
+#[derive(Subcommand)]
+enum Import {
+    /// OpenFeature flagd flag definitions, merged in order as flagd merges its sources
+    /// (a later file's flag replaces an earlier one; `$evaluators` are shared). Converted
+    /// flags serve what flagd serves, bucket for bucket (docs/format.md §8.4).
+    Flagd {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The `version` of the snapshot written.
+        #[arg(long, default_value_t = 1)]
+        version: u64,
+    },
+}
+
 pub(crate) enum Failure {
     /// The snapshot is invalid or the check failed (exit 1).
     Check(String),
@@ -223,6 +243,9 @@ fn main() -> ExitCode {
             attrs,
             interval_ms,
         } => watch::run(&source, &flag, key.as_deref(), &attrs, interval_ms),
+        Command::Import {
+            from: Import::Flagd { files, version },
+        } => import_flagd(&files, version),
         Command::Analyze(args) => match analyze::run(&args) {
             // The report is printed and the warning is on stderr.
             Ok(analyze::Verdict::SplitBroken) => return ExitCode::from(3),
@@ -297,6 +320,45 @@ pub(crate) fn load(path: &Path) -> Result<flagcore::Store, Failure> {
     Ok(store)
 }
 
+fn import_flagd(files: &[PathBuf], version: u64) -> Result<(), Failure> {
+    let documents = files
+        .iter()
+        .map(|f| read(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let slices: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
+    let conversion = flagcore::flagd::to_native(&slices, version).map_err(|invalid| {
+        // A whole-document error: say which file, trying each alone.
+        let culprit = files
+            .iter()
+            .zip(&slices)
+            .find(|(_, bytes)| flagcore::flagd::to_native(&[bytes], version).is_err())
+            .map_or_else(
+                || files[0].display().to_string(),
+                |(f, _)| f.display().to_string(),
+            );
+        let lines: Vec<String> = invalid
+            .errors()
+            .iter()
+            .map(|e| format!("{culprit}: {e}"))
+            .collect();
+        Failure::Check(lines.join("\n"))
+    })?;
+    print!("{}", conversion.snapshot);
+    if conversion.skipped.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = conversion
+        .skipped
+        .iter()
+        .map(|(document, error)| format!("{}: {error}", files[*document].display()))
+        .collect();
+    Err(Failure::Check(format!(
+        "{}\n{} flag(s) not converted",
+        lines.join("\n"),
+        conversion.skipped.len()
+    )))
+}
+
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     // Every file is checked even when one cannot be read: a CI gate should list all
     // problems in one run.
@@ -310,7 +372,9 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
                 continue;
             }
         };
+        let flagd = flagcore::flagd::Format::detect(&bytes) == flagcore::flagd::Format::Flagd;
         match flagcore::validate(&bytes) {
+            Ok(_) if flagd => println!("{}: valid (flagd)", file.display()),
             Ok(version) => println!("{}: valid (version {version})", file.display()),
             Err(errors) => {
                 invalid += 1;

@@ -314,3 +314,147 @@ fn validate_reports_a_schedule_out_of_order_at_its_step() {
         "{text}"
     );
 }
+
+fn flagd_conformance() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.join("tests/flagd/flags.json").display().to_string()
+}
+
+#[test]
+fn validate_reads_flagd_files_and_lists_each_flag_that_answers_an_error() {
+    let dir = temp_copy("flagd-valid");
+    let good = dir.with_file_name("good.json");
+    write(
+        &good,
+        r#"{"flags": {"f": {"state": "ENABLED", "variants": {"on": true, "off": false},
+            "defaultVariant": "off", "targeting": {"if": [{"in": [{"var": "c"}, ["DE"]]}, "on"]}}}}"#,
+    );
+    let out = flagcore(&["validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), format!("{}: valid (flagd)\n", good.display()));
+    let file = flagd_conformance();
+    let out = flagcore(&["validate", &file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out).lines().collect::<Vec<_>>(),
+        [
+            format!("{file}: flags.ref-to-nonexistent-evaluator-flag.targeting: `$ref` to undefined evaluator `nonexistent_evaluator`"),
+            format!("{file}: flags.error-targeting-flag.targeting: unknown operator `invalid`"),
+        ]
+    );
+}
+
+#[test]
+fn explain_shows_a_flagd_bucket_and_what_the_targeting_returned() {
+    let file = flagd_conformance();
+    let out = flagcore(&[
+        "explain",
+        &file,
+        "fractional-flag",
+        "--attr",
+        "user.name=queen",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (json["value"].as_str(), json["reason"].as_str()),
+        (Some("spades"), Some("TARGETING_MATCH"))
+    );
+    let out = flagcore(&[
+        "explain",
+        &file,
+        "semver-invalid-version-flag",
+        "--attr",
+        "version=nope",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("an operator's arguments were unusable"),
+        "{text}"
+    );
+    assert!(text.contains("reason:   DEFAULT"), "{text}");
+}
+
+#[test]
+fn import_flagd_writes_a_native_snapshot_and_lists_what_it_cannot_convert() {
+    let file = flagd_conformance();
+    let out = flagcore(&["import", "flagd", &file, "--version", "9"]);
+    assert_eq!(out.status.code(), Some(1));
+    let snapshot: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(snapshot["version"], 9);
+    assert_eq!(
+        snapshot["flags"]["fractional-flag"]["fallthrough"],
+        serde_json::json!({"rollout": {"by": "user.name", "bucketing": "flagd", "split": [
+            {"variant": "clubs", "weight": 25}, {"variant": "diamonds", "weight": 25},
+            {"variant": "hearts", "weight": 25}, {"variant": "spades", "weight": 25}]}})
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{file}: flags.timestamp-flag.targeting: a comparison with `$flagd.timestamp`"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("17 flag(s) not converted\n"), "{stderr}");
+    let converted = temp_copy("flagd-import").with_file_name("native.json");
+    std::fs::write(&converted, &out.stdout).unwrap();
+    let out = flagcore(&[
+        "explain",
+        converted.to_str().unwrap(),
+        "fractional-flag",
+        "--key",
+        "k",
+        "--attr",
+        "user.name=queen",
+    ]);
+    assert!(
+        stdout(&out).contains("value:    \"spades\""),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn import_flagd_merges_files_and_exits_0_when_everything_converts() {
+    let dir = temp_copy("flagd-merge");
+    let (first, second) = (dir.with_file_name("a.json"), dir.with_file_name("b.json"));
+    write(
+        &first,
+        r#"{"flags": {"f": {"state": "ENABLED", "variants": {"x": 1, "y": 2}, "defaultVariant": "x"}}}"#,
+    );
+    write(
+        &second,
+        r#"{"flags": {"f": {"state": "ENABLED", "variants": {"x": 1, "y": 2}, "defaultVariant": "y"}}}"#,
+    );
+    let out = flagcore(&[
+        "import",
+        "flagd",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        snapshot["flags"]["f"]["fallthrough"],
+        serde_json::json!({"variant": "y"})
+    );
+    write(&second, "{");
+    let out = flagcore(&[
+        "import",
+        "flagd",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .starts_with(&format!("{}: $: ", second.display())));
+    let out = flagcore(&["import", "flagd", "/no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}

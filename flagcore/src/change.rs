@@ -147,6 +147,7 @@ fn same_flag(old_plan: &Plan, old: &FlagPlan, new_plan: &Plan, new: &FlagPlan) -
         && old.enabled == new.enabled
         && old.exposures == new.exposures
         && old.off_variant == new.off_variant
+        && old.flagd == new.flagd
         && old.seed == new.seed
         && old.description == new.description
         && old.metadata == new.metadata
@@ -222,6 +223,15 @@ fn same_conditions(
 fn same_serve(old: &ServePlan, new: &ServePlan) -> bool {
     match (old, new) {
         (ServePlan::Variant(a), ServePlan::Variant(b)) => a == b,
+        (ServePlan::CallerDefault, ServePlan::CallerDefault) => true,
+        (
+            ServePlan::FlagdRollout { salt, by, ends },
+            ServePlan::FlagdRollout {
+                salt: salt2,
+                by: by2,
+                ends: ends2,
+            },
+        ) => salt == salt2 && same_attr(by, by2) && ends == ends2,
         (
             ServePlan::Rollout { by, ends, schedule },
             ServePlan::Rollout {

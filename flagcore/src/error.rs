@@ -43,6 +43,8 @@ pub enum ValidationErrorKind {
     InvalidValue,
     /// A document beyond one of the loader's size limits.
     Limit,
+    /// A flagd flag that `flagcore import flagd` cannot express in the native format.
+    Unsupported,
 }
 
 impl ValidationErrorKind {
@@ -72,6 +74,7 @@ impl ValidationErrorKind {
             ValidationErrorKind::DuplicateTarget => "duplicate_target",
             ValidationErrorKind::InvalidValue => "invalid_value",
             ValidationErrorKind::Limit => "limit",
+            ValidationErrorKind::Unsupported => "unsupported",
         }
     }
 }

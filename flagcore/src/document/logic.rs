@@ -6,7 +6,7 @@
 pub(crate) type NodeId = u32;
 
 /// What a flagd flag adds to the native fields of its `Flag`.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct FlagdFlag {
     /// The variant served when targeting is absent or returns null; `None` serves the
     /// caller's default (reason `DEFAULT`).
@@ -15,7 +15,7 @@ pub(crate) struct FlagdFlag {
 }
 
 /// What a flagd flag's `targeting` compiled to.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Targeting {
     /// No targeting, or `{}`: the default variant, reason `STATIC`.
     Absent,
@@ -37,14 +37,14 @@ pub(crate) enum Broken {
 }
 
 /// A JsonLogic expression: nodes in one array, children before parents.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Logic {
     pub nodes: Box<[Node]>,
     pub root: NodeId,
 }
 
 /// One JsonLogic operation or literal.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Node {
     Null,
     Bool(bool),
@@ -81,7 +81,7 @@ pub(crate) enum Node {
 }
 
 /// What a `var` path reads.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum VarPath {
     /// `targetingKey`: the context's key (`""` without one, as flagd fills it in).
     TargetingKey,
@@ -128,7 +128,7 @@ pub(crate) enum Arithmetic {
 }
 
 /// flagd's `fractional`: a bucketing key and weighted buckets.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Fractional {
     /// The expression giving the bucketing key; `None` buckets by `$flagd.flagKey`
     /// followed by `targetingKey`.

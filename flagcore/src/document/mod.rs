@@ -29,7 +29,9 @@ pub(crate) struct Flag {
     pub variants: Vec<(String, serde_json::Value)>,
     pub kind: ValueKind,
     pub enabled: bool,
-    pub off_variant: usize,
+    /// Served when disabled or a prerequisite fails; `None` (`"off_variant": null`) serves
+    /// the caller's default.
+    pub off_variant: Option<usize>,
     pub salt: Option<String>,
     pub description: Option<String>,
     pub metadata: Vec<(String, MetadataValue)>,
@@ -129,6 +131,15 @@ pub(crate) struct Rule {
 #[derive(Debug)]
 pub(crate) enum Serve {
     Variant(usize),
+    /// `{"variant": null}`: the caller's default, reason `DEFAULT`.
+    CallerDefault,
+    /// A rollout bucketed as flagd's `fractional` (`"bucketing": "flagd"`): the MurmurHash3
+    /// of the flag's salt followed by the `by` value, over integer weights of any total.
+    FlagdRollout {
+        by: String,
+        /// (variant index, weight), weights summing to between 1 and 2,147,483,647.
+        weights: Vec<(usize, u32)>,
+    },
     Rollout {
         by: String,
         split: Split,

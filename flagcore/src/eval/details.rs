@@ -161,6 +161,14 @@ impl Decision {
         }
     }
 
+    /// The `off_variant`, or the caller's default when the flag has none.
+    pub(crate) fn off(variant: Option<u32>, reason: Reason) -> Decision {
+        match variant {
+            Some(v) => Decision::served(v, reason),
+            None => Decision::fallback(reason),
+        }
+    }
+
     pub(crate) fn served(variant: u32, reason: Reason) -> Decision {
         Decision {
             variant: Some(variant),

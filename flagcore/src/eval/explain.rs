@@ -76,12 +76,28 @@ impl Recorder<'_> {
 impl Trace for Recorder<'_> {
     fn disabled(&mut self, flag: u32, killed: bool) {
         let name = &self.plan.flags[flag as usize].name;
-        let why = if killed {
-            "killed at runtime"
-        } else {
-            "disabled in the snapshot (enabled: false)"
+        let flag = &self.plan.flags[flag as usize];
+        let why = match (killed, &flag.flagd) {
+            (true, _) => "killed at runtime",
+            (false, Some(_)) => "disabled in the flagd document (state: DISABLED)",
+            (false, None) => "disabled in the snapshot (enabled: false)",
         };
-        self.push(format!("flag {name} is {why}: serving its off_variant"));
+        let serving = match flag.off_variant {
+            Some(_) => "its off_variant",
+            None => "the caller's default",
+        };
+        self.push(format!("flag {name} is {why}: serving {serving}"));
+    }
+
+    fn flagd_targeting(&mut self, returned: Option<&str>, failed: bool) {
+        self.push(match (returned, failed) {
+            (_, true) => {
+                "flagd targeting: an operator's arguments were unusable, so it returned null"
+                    .to_owned()
+            }
+            (None, _) => "flagd targeting returned null".to_owned(),
+            (Some(name), _) => format!("flagd targeting returned `{name}`"),
+        });
     }
 
     fn target(&mut self, _flag: u32, target: u32) {

@@ -3,8 +3,7 @@
 //! MurmurHash3 buckets.
 //!
 //! Values live on the stack: strings are borrowed from the plan or the context, and those
-//! an evaluation builds (`cat`, numbers written out, `fractional`'s default bucketing key)
-//! go into a fixed scratch buffer used as a stack, so an evaluation allocates nothing.
+//! an evaluation builds (`cat`, numbers written out) go into a fixed scratch buffer used as a stack, so an evaluation allocates nothing.
 //! A string that would outgrow it makes the targeting fail like an operator error.
 
 use std::cmp::Ordering;
@@ -16,12 +15,12 @@ use super::{clock, Evaluator, Trace};
 use crate::document::logic::{
     Arithmetic, Broken, Compare, FlagdFlag, Fractional, Node, NodeId, Targeting, VarPath,
 };
-use crate::primitives::murmur3::murmur3_32;
+use crate::primitives::murmur3::{murmur3_32, murmur3_32_of};
 use crate::primitives::semver::Version;
 use crate::primitives::value::Value;
 
-/// Bytes of strings one evaluation may build; `cat` results and bucketing keys beyond
-/// this make the targeting fail (documented in docs/format.md §8).
+/// Bytes of strings one evaluation may build; a `cat` result beyond this makes the
+/// targeting fail (documented in docs/format.md §8).
 pub(crate) const SCRATCH_BYTES: usize = 1024;
 
 impl<T: Trace> Evaluator<'_, '_, T> {
@@ -53,9 +52,13 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         };
         // An operator error makes the whole targeting null, as in flagd: the default
         // variant serves rather than whichever branch a `false` would have chosen.
-        let result = run.eval(logic.root).unwrap_or(Val::Null);
-        let name = match result {
-            Val::Null => return default_variant(flagd, Reason::Default),
+        let result = run.eval(logic.root);
+        let failed = result.is_err();
+        let name = match result.unwrap_or(Val::Null) {
+            Val::Null => {
+                self.trace.flagd_targeting(None, failed);
+                return default_variant(flagd, Reason::Default);
+            }
             Val::Array(_) => return Decision::error(ErrorCode::General),
             other => match run
                 .stringify(other)
@@ -65,6 +68,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                 Err(Failed) => return Decision::error(ErrorCode::General),
             },
         };
+        self.trace.flagd_targeting(Some(name), false);
         if name.is_empty() {
             return match flagd.default_variant {
                 None => Decision::fallback(Reason::Default),
@@ -585,12 +589,10 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
                 let key = self.eval(key)?;
                 murmur3_32(self.text(&key).ok_or(Failed)?.as_bytes(), 0)
             }
-            None => {
-                self.scratch.push(self.flag_key.as_bytes())?;
-                let targeting_key = self.targeting_key();
-                self.scratch.push(targeting_key.as_bytes())?;
-                murmur3_32(&self.scratch.bytes[mark..self.scratch.len], 0)
-            }
+            None => murmur3_32_of(
+                &[self.flag_key.as_bytes(), self.targeting_key().as_bytes()],
+                0,
+            ),
         };
         self.scratch.len = mark;
         // Weights first (checking every name), then the chosen bucket's name: two passes

@@ -12,6 +12,7 @@ mod logic;
 mod segments;
 
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
+use crate::primitives::murmur3::murmur3_32_of;
 use bucket::bucket_of;
 use context::{EvaluationContext, Value};
 use details::{Decision, Reason};
@@ -48,6 +49,9 @@ pub(crate) trait Trace {
     /// A scheduled rollout of rule `rule` (`None`: the fallthrough) used step `step`
     /// (`None`: its own split, before the first step).
     fn schedule_step(&mut self, _flag: u32, _rule: Option<u32>, _step: Option<u32>) {}
+    /// A flagd flag's targeting returned `returned` (`None`: null; `failed`: because an
+    /// operator's arguments were unusable).
+    fn flagd_targeting(&mut self, _returned: Option<&str>, _failed: bool) {}
 }
 
 /// The tracer of every ordinary evaluation: does nothing.
@@ -98,7 +102,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         let killed = plan.runtime.is_killed(index);
         if !flag.enabled || killed {
             self.trace.disabled(index, killed);
-            return Decision::served(flag.off_variant, Reason::Disabled);
+            return Decision::off(flag.off_variant, Reason::Disabled);
         }
         for &(prerequisite, required) in flag.prerequisites.iter() {
             self.trace.enter_prerequisite(prerequisite);
@@ -107,7 +111,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             let passed = served == Some(required);
             self.trace.prerequisite(index, prerequisite, served, passed);
             if !passed {
-                return Decision::served(flag.off_variant, Reason::PrerequisiteFailed);
+                return Decision::off(flag.off_variant, Reason::PrerequisiteFailed);
             }
         }
         if let Some(key) = self.ctx.key() {
@@ -125,6 +129,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             }
             let mut outcome = match &rule.serve {
                 ServePlan::Variant(v) => Decision::served(*v, Reason::TargetingMatch),
+                ServePlan::CallerDefault => Decision::fallback(Reason::Default),
                 ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
                     Some(b) => self.rollout(index, Some(i), ends, schedule, b),
                     None => {
@@ -132,6 +137,15 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                         continue;
                     }
                 },
+                ServePlan::FlagdRollout { salt, by, ends } => {
+                    match self.flagd_split(salt, by, ends) {
+                        Some(v) => Decision::served(v, Reason::Split),
+                        None => {
+                            self.trace.rollout_skipped(i);
+                            continue;
+                        }
+                    }
+                }
             };
             outcome.rule_index = Some(i);
             return outcome;
@@ -145,11 +159,35 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                     Reason::Default
                 },
             ),
+            ServePlan::CallerDefault => Decision::fallback(Reason::Default),
             ServePlan::Rollout { by, ends, schedule } => match self.bucket(flag.seed, by) {
                 Some(b) => self.rollout(index, None, ends, schedule, b),
                 None => Decision::error(ErrorCode::TargetingKeyMissing),
             },
+            ServePlan::FlagdRollout { salt, by, ends } => match self.flagd_split(salt, by, ends) {
+                Some(v) => Decision::served(v, Reason::Split),
+                None => Decision::error(ErrorCode::TargetingKeyMissing),
+            },
         }
+    }
+
+    /// The variant a rollout with flagd bucketing serves: the MurmurHash3 (x86, 32 bits,
+    /// seed 0) of the salt followed by the `by` value, mapped onto the total weight as
+    /// flagd's `fractional` maps it; `None` when the context lacks the attribute.
+    #[inline(never)]
+    fn flagd_split(&self, salt: &str, by: &Attr, ends: &[(u32, u32)]) -> Option<u32> {
+        let mut digits = [0u8; 20];
+        let value: &[u8] = match attribute(self.ctx, by)? {
+            Value::String(s) => s.as_bytes(),
+            Value::Int(i) => bucket::decimal(i, &mut digits),
+            _ => return None,
+        };
+        let hash = murmur3_32_of(&[salt.as_bytes(), value], 0);
+        let total = ends.last().map_or(0, |(end, _)| *end);
+        let point = (u64::from(hash) * u64::from(total)) >> 32;
+        ends.iter()
+            .find(|(end, _)| point < u64::from(*end))
+            .map(|(_, v)| *v)
     }
 
     /// The variant whose bucket range holds `bucket`, in the split in force: the last

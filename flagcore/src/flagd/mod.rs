@@ -32,6 +32,9 @@
 //! reports each such flag with its path, so a CI gate catches it.
 
 mod compile;
+mod import;
+
+pub use import::{to_native, Conversion};
 
 use std::collections::HashMap;
 
@@ -132,53 +135,20 @@ pub(crate) struct Loaded {
 /// object, beyond the limits); a bad flag is in `problems` and answers with an error.
 pub(crate) fn load(documents: &[&[u8]], limits: &Limits) -> Result<Loaded, InvalidSnapshot> {
     let arenas: Vec<JsonArena> = documents.iter().map(|_| JsonArena::new()).collect();
-    let mut trees = Vec::with_capacity(documents.len());
-    for (bytes, arena) in documents.iter().zip(&arenas) {
-        trees.push(parse(bytes, arena, limits)?);
-    }
-    let mut evaluators: HashMap<&str, &Json<'_>> = HashMap::new();
-    // Name → (file, definition); a later file's flag replaces an earlier one in place, so
-    // flags keep the order they were first defined in.
-    let mut order: Vec<&str> = Vec::new();
-    let mut definitions: HashMap<&str, (usize, &Json<'_>)> = HashMap::new();
-    let mut problems = Vec::new();
-    for (file, tree) in trees.iter().enumerate() {
-        if let Some(defined) = tree.get("$evaluators") {
-            match defined {
-                Json::Object(members) => {
-                    for (name, definition) in members.iter() {
-                        evaluators.insert(name, definition);
-                    }
-                }
-                other => problems.push(problem(
-                    Kind::WrongType,
-                    "$evaluators",
-                    format!("`$evaluators` must be an object, not {}", other.type_name()),
-                )),
-            }
-        }
-        let Some(Json::Object(flags)) = tree.get("flags") else {
-            return Err(refuse(
-                Kind::MissingField,
-                "a flagd document needs a `flags` object",
-            ));
-        };
-        for (name, definition) in flags.iter() {
-            if definitions.insert(name, (file, definition)).is_none() {
-                order.push(name);
-            }
-        }
-    }
-    let set_metadata: Vec<Vec<(String, MetadataValue)>> = trees
-        .iter()
-        .map(|tree| metadata(tree.get("metadata"), "metadata", &mut problems))
-        .collect();
-    let mut flags = Vec::with_capacity(order.len());
-    for name in order {
-        let (file, definition) = definitions[name];
+    let trees = parse_all(documents, &arenas, limits)?;
+    let mut merged = Merged::new(&trees)?;
+    let mut flags = Vec::with_capacity(merged.order.len());
+    for &name in &merged.order {
+        let (file, definition) = merged.definitions[name];
         let path = format!("flags.{name}");
-        let (flag, broken) = flag(name, definition, &evaluators, &set_metadata[file], &path);
-        problems.extend(broken);
+        let (flag, broken) = flag(
+            name,
+            definition,
+            &merged.evaluators,
+            &merged.set_metadata[file],
+            &path,
+        );
+        merged.problems.extend(broken);
         flags.push((name.to_owned(), flag));
     }
     Ok(Loaded {
@@ -187,8 +157,78 @@ pub(crate) fn load(documents: &[&[u8]], limits: &Limits) -> Result<Loaded, Inval
             segments: Vec::new(),
             flags,
         },
-        problems,
+        problems: merged.problems,
     })
+}
+
+fn parse_all<'a>(
+    documents: &[&'a [u8]],
+    arenas: &'a [JsonArena],
+    limits: &Limits,
+) -> Result<Vec<Json<'a>>, InvalidSnapshot> {
+    documents
+        .iter()
+        .zip(arenas)
+        .map(|(bytes, arena)| parse(bytes, arena, limits))
+        .collect()
+}
+
+/// Several parsed flagd documents seen as one, as flagd merges its sources.
+struct Merged<'j, 'd> {
+    evaluators: HashMap<&'j str, &'j Json<'d>>,
+    /// Flag names in the order they were first defined; a later file's definition
+    /// replaces an earlier one in place.
+    order: Vec<&'j str>,
+    /// Name → (index of the file, definition).
+    definitions: HashMap<&'j str, (usize, &'j Json<'d>)>,
+    /// Each file's top-level `metadata`.
+    set_metadata: Vec<Vec<(String, MetadataValue)>>,
+    problems: Vec<ValidationError>,
+}
+
+impl<'j, 'd> Merged<'j, 'd> {
+    fn new(trees: &'j [Json<'d>]) -> Result<Self, InvalidSnapshot> {
+        let mut merged = Merged {
+            evaluators: HashMap::new(),
+            order: Vec::new(),
+            definitions: HashMap::new(),
+            set_metadata: Vec::with_capacity(trees.len()),
+            problems: Vec::new(),
+        };
+        for (file, tree) in trees.iter().enumerate() {
+            match tree.get("$evaluators") {
+                None => {}
+                Some(Json::Object(members)) => {
+                    for (name, definition) in members.iter() {
+                        merged.evaluators.insert(name, definition);
+                    }
+                }
+                Some(other) => merged.problems.push(problem(
+                    Kind::WrongType,
+                    "$evaluators",
+                    format!("`$evaluators` must be an object, not {}", other.type_name()),
+                )),
+            }
+            let Some(Json::Object(flags)) = tree.get("flags") else {
+                return Err(refuse(
+                    Kind::MissingField,
+                    "a flagd document needs a `flags` object",
+                ));
+            };
+            for (name, definition) in flags.iter() {
+                if merged
+                    .definitions
+                    .insert(name, (file, definition))
+                    .is_none()
+                {
+                    merged.order.push(name);
+                }
+            }
+            let set = metadata(tree.get("metadata"), "metadata", &mut merged.problems);
+            merged.set_metadata.push(set);
+        }
+        Ok(merged)
+    }
 }
 
 fn parse<'a>(
@@ -375,7 +415,7 @@ fn flag(
         variants,
         kind,
         enabled,
-        off_variant: 0,
+        off_variant: None,
         salt: None,
         description: None,
         metadata: merged,

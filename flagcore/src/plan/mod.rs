@@ -55,7 +55,8 @@ pub(crate) struct FlagPlan {
     pub values: Values,
     pub variant_names: Box<[Box<str>]>,
     pub enabled: bool,
-    pub off_variant: u32,
+    /// Served when disabled or a prerequisite fails; `None`: the caller's default.
+    pub off_variant: Option<u32>,
     pub seed: u64,
     /// (prerequisite flag, the variant it must serve).
     pub prerequisites: Box<[(u32, u32)]>,
@@ -100,6 +101,15 @@ pub(crate) struct RulePlan {
 #[derive(Debug)]
 pub(crate) enum ServePlan {
     Variant(u32),
+    /// The caller's default, reason `DEFAULT`.
+    CallerDefault,
+    /// flagd's bucketing: MurmurHash3 of `salt` followed by the `by` value, mapped onto
+    /// the total weight (the last end); points below `ends[i].0` serve `ends[i].1`.
+    FlagdRollout {
+        salt: Box<str>,
+        by: Attr,
+        ends: Box<[(u32, u32)]>,
+    },
     /// Buckets below `ends[i].0` (and at or above the previous end) serve `ends[i].1`.
     Rollout {
         by: Attr,
@@ -323,7 +333,7 @@ fn compile_flag(
         values,
         variant_names,
         enabled: flag.enabled,
-        off_variant: flag.off_variant as u32,
+        off_variant: flag.off_variant.map(|v| v as u32),
         seed: flag_seed,
         prerequisites,
         targets: StrMap::new(targets),
@@ -333,10 +343,10 @@ fn compile_flag(
             .map(|rule| RulePlan {
                 id: rule.id.map(String::into_boxed_str),
                 conditions: rule.conditions.into_iter().map(compile_condition).collect(),
-                serve: compile_serve(rule.serve),
+                serve: compile_serve(rule.serve, salt),
             })
             .collect(),
-        fallthrough: compile_serve(flag.fallthrough),
+        fallthrough: compile_serve(flag.fallthrough, salt),
         is_static,
         constant,
         description: flag.description.map(String::into_boxed_str),
@@ -353,9 +363,15 @@ fn compile_flag(
     }
 }
 
-fn compile_serve(serve: Serve) -> ServePlan {
+fn compile_serve(serve: Serve, salt: &str) -> ServePlan {
     match serve {
         Serve::Variant(v) => ServePlan::Variant(v as u32),
+        Serve::CallerDefault => ServePlan::CallerDefault,
+        Serve::FlagdRollout { by, weights } => ServePlan::FlagdRollout {
+            salt: salt.into(),
+            by: Attr::new(&by),
+            ends: bucket_ends(weights),
+        },
         Serve::Rollout {
             by,
             split,

@@ -104,6 +104,11 @@ impl<'a> Version<'a> {
         })
     }
 
+    /// The major and minor version numbers.
+    pub(crate) fn major_minor(&self) -> (u64, u64) {
+        (self.major, self.minor)
+    }
+
     /// Same major and minor version (flagd's `~`).
     pub(crate) fn same_minor(&self, other: &Version<'_>) -> bool {
         (self.major, self.minor) == (other.major, other.minor)
@@ -128,6 +133,17 @@ impl<'a> Version<'a> {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
             .then_with(|| compare_pre(self.pre, other.pre))
+    }
+}
+
+/// `MAJOR.MINOR.PATCH[-PRE]`: the version in SemVer 2.0.0 form, without build metadata.
+impl std::fmt::Display for Version<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        if !self.pre.is_empty() {
+            write!(f, "-{}", self.pre)?;
+        }
+        Ok(())
     }
 }
 

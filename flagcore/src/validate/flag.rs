@@ -47,9 +47,15 @@ impl<'d> Validator<'d> {
                     None
                 }
             });
+        // `null`: the caller's default, as flagd serves a disabled flag.
         let off_variant = self
             .required(&fields, path, "off_variant")
-            .and_then(|v| self.variant_ref(v, &path.field("off_variant"), name, &names));
+            .and_then(|v| match v {
+                Json::Null => Some(None),
+                v => self
+                    .variant_ref(v, &path.field("off_variant"), name, &names)
+                    .map(Some),
+            });
         let salt = self.optional_string(&fields, path, "salt");
         let description = self.optional_string(&fields, path, "description");
         let metadata = fields

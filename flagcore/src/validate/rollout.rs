@@ -2,7 +2,7 @@
 //! units of 0.001 %.
 
 use super::{Path, Validator, TOTAL_UNITS, UNITS_PER_PERCENT};
-use crate::document::json::Json;
+use crate::document::json::{Json, Number};
 use crate::document::{Serve, Split, Step};
 use crate::error::ValidationErrorKind as Kind;
 
@@ -44,6 +44,7 @@ impl<'d> Validator<'d> {
     ) -> Option<Serve> {
         let fields = self.object(value, path, &["variant", "rollout"])?;
         match (fields.get("variant"), fields.get("rollout")) {
+            (Some(Json::Null), None) => Some(Serve::CallerDefault),
             (Some(variant), None) => self
                 .variant_ref(variant, &path.field("variant"), flag, names)
                 .map(Serve::Variant),
@@ -74,10 +75,35 @@ impl<'d> Validator<'d> {
         flag: &str,
         names: &[&str],
     ) -> Option<Serve> {
-        let fields = self.object(value, path, &["by", "split", "schedule"])?;
+        let fields = self.object(value, path, &["by", "split", "schedule", "bucketing"])?;
         let by = self
             .optional_string(&fields, path, "by")
             .unwrap_or_else(|| "key".to_owned());
+        match self.optional_string(&fields, path, "bucketing").as_deref() {
+            None | Some("flagcore") => {}
+            Some("flagd") => {
+                if fields.get("schedule").is_some() {
+                    self.error(
+                        Kind::InvalidValue,
+                        &path.field("schedule"),
+                        "a rollout with flagd bucketing has no schedule",
+                    );
+                    return None;
+                }
+                let weights = self
+                    .required(&fields, path, "split")
+                    .and_then(|list| self.flagd_split(list, path, flag, names))?;
+                return Some(Serve::FlagdRollout { by, weights });
+            }
+            Some(other) => {
+                self.error(
+                    Kind::InvalidValue,
+                    &path.field("bucketing"),
+                    format!("unknown bucketing `{other}`: expected `flagcore` or `flagd`"),
+                );
+                return None;
+            }
+        }
         let split = self
             .required(&fields, path, "split")
             .and_then(|list| self.split(list, path, flag, names));
@@ -147,6 +173,56 @@ impl<'d> Validator<'d> {
             return None;
         }
         (split.len() == items.len()).then_some(split)
+    }
+
+    /// The split of a rollout with flagd bucketing: whole, non-negative weights, as flagd's
+    /// `fractional` takes them, with a total between 1 and 2,147,483,647.
+    fn flagd_split(
+        &mut self,
+        list: &'d Json<'d>,
+        owner: &Path<'_>,
+        flag: &str,
+        names: &[&str],
+    ) -> Option<Vec<(usize, u32)>> {
+        let split_path = owner.field("split");
+        let items = self.array(list, &split_path);
+        let mut weights = Vec::with_capacity(items.len());
+        let mut total: u64 = 0;
+        for (i, item) in items.iter().enumerate() {
+            let item_path = split_path.index(i);
+            let entry = self.object(item, &item_path, &["variant", "weight"])?;
+            let variant = self
+                .required(&entry, &item_path, "variant")
+                .and_then(|v| self.variant_ref(v, &item_path.field("variant"), flag, names));
+            let weight = match self.required(&entry, &item_path, "weight") {
+                Some(Json::Number(Number::Int(w))) if (0..=i64::from(i32::MAX)).contains(w) => {
+                    Some(*w as u32)
+                }
+                Some(other) => {
+                    self.error(
+                        Kind::Weights,
+                        &item_path.field("weight"),
+                        format!(
+                            "with flagd bucketing a weight is a whole number from 0 to 2147483647, not {}",
+                            other.type_name()
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            };
+            total += u64::from(weight.unwrap_or(0));
+            weights.push((variant?, weight?));
+        }
+        if total == 0 || total > i32::MAX as u64 {
+            self.error(
+                Kind::Weights,
+                owner,
+                format!("flagd weights sum to {total}, not between 1 and 2147483647"),
+            );
+            return None;
+        }
+        Some(weights)
     }
 
     /// A rollout's `schedule`: steps whose instants strictly increase, each with a split.
