@@ -1,7 +1,9 @@
 //! Evaluation allocates nothing: a counting global allocator watches every getter, with
 //! and without details, over the shared vectors (every operator, flag type, reason, nested
 //! segments, prerequisites, targets, rollouts, kills) plus long hashed `in` lists, with
-//! metrics counting on.
+//! metrics counting on; and over the flagd conformance cases (every JsonLogic and flagd
+//! operation, `fractional`, operator errors), loaded as flagd and converted to native
+//! rollouts with flagd bucketing.
 
 // A test fails loudly on the first surprise; that is what unwrap is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -169,6 +171,36 @@ fn load_vectors() -> Vec<(Store, Vec<Case>)> {
     out
 }
 
+/// The flagd conformance file with its cases, and the same cases on its native conversion.
+fn load_flagd() -> Vec<(Store, Vec<Case>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/flagd");
+    let bytes = std::fs::read(dir.join("flags.json")).unwrap();
+    let doc: Json =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let cases = || -> Vec<Case> {
+        doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Case {
+                flag: c["flag"].as_str().unwrap().to_owned(),
+                kind: c["type"].as_str().unwrap().to_owned(),
+                key: c["key"].as_str().map(str::to_owned),
+                attrs: c["attributes"]
+                    .as_object()
+                    .map(|a| a.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                default: c["default"].clone(),
+            })
+            .collect()
+    };
+    let native = flagcore::flagd::to_native(&[&bytes], 1).unwrap().snapshot;
+    vec![
+        (Store::from_bytes(&bytes).unwrap(), cases()),
+        (Store::from_bytes(native.as_bytes()).unwrap(), cases()),
+    ]
+}
+
 fn long_list_store() -> Store {
     let countries: Vec<String> = (0..1000).map(|i| format!("\"c{i}\"")).collect();
     let numbers: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
@@ -209,8 +241,9 @@ fn evaluation_never_allocates() {
             })
             .collect(),
     ));
+    stores.extend(load_flagd());
     let total: usize = stores.iter().map(|(_, c)| c.len()).sum();
-    assert!(total >= 150, "only {total} cases");
+    assert!(total >= 400, "only {total} cases");
 
     for (store, cases) in &stores {
         for case in cases {
