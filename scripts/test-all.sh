@@ -94,7 +94,7 @@ MIRIFLAGS="-Zmiri-ignore-leaks" cargo +nightly miri test -p flagcore-ffi --lib -
 step "fuzz smoke: each target for ${FUZZ_SECONDS:-20} s"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 scripts/fuzz-seeds.sh
-for target in loader evaluate updates; do
+for target in loader evaluate updates flagd; do
     log="$(mktemp)"
     if ! (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="${FUZZ_SECONDS:-20}") >"$log" 2>&1; then
         tail -n 60 "$log"
