@@ -1,4 +1,4 @@
-//! The targeting of a flagd flag (docs/format.md §8) as the loader leaves it: its JsonLogic
+//! The targeting of a flagd flag (docs/format.md §9) as the loader leaves it: its JsonLogic
 //! as a tree of nodes in one array, `$ref`s inlined and operators resolved, so evaluation
 //! (eval/logic.rs) walks enums and parses nothing. Data only, like the rest of `document`.
 
@@ -138,4 +138,8 @@ pub(crate) struct Fractional {
     /// flagd reads a keyed `fractional` with a single bucket argument as one flat list,
     /// `[name, weight, name, weight, ...]`.
     pub flat: bool,
+    /// When every bucket is written out (literal names and weights, a valid total): each
+    /// bucket's name and exclusive upper end, and the total, so evaluation only hashes and
+    /// scans.
+    pub literal: Option<(Box<[(NodeId, u64)]>, u64)>,
 }

@@ -1,4 +1,4 @@
-//! flagd flags (docs/format.md §8): their targeting evaluated as flagd evaluates its
+//! flagd flags (docs/format.md §9): their targeting evaluated as flagd evaluates its
 //! JsonLogic, with JavaScript's comparisons, flagd's custom operations and `fractional`'s
 //! MurmurHash3 buckets.
 //!
@@ -20,7 +20,7 @@ use crate::primitives::semver::Version;
 use crate::primitives::value::Value;
 
 /// Bytes of strings one evaluation may build; a `cat` result beyond this makes the
-/// targeting fail (documented in docs/format.md §8).
+/// targeting fail (documented in docs/format.md §9).
 pub(crate) const SCRATCH_BYTES: usize = 1024;
 
 impl<T: Trace> Evaluator<'_, '_, T> {
@@ -114,16 +114,17 @@ enum Val<'e> {
 
 /// The scratch buffer, used as a stack: a value built during an evaluation sits above
 /// every value still in use, so an operation may drop what its arguments left above its
-/// own result.
+/// own result. Its bytes are zeroed only when a first string is built: most targetings
+/// build none, and clearing 1 KiB would cost them more than their own evaluation.
 struct Scratch {
-    bytes: [u8; SCRATCH_BYTES],
+    bytes: Option<[u8; SCRATCH_BYTES]>,
     len: usize,
 }
 
 impl Scratch {
     fn new() -> Scratch {
         Scratch {
-            bytes: [0; SCRATCH_BYTES],
+            bytes: None,
             len: 0,
         }
     }
@@ -134,9 +135,22 @@ impl Scratch {
             .checked_add(bytes.len())
             .filter(|&e| e <= SCRATCH_BYTES)
             .ok_or(Failed)?;
-        self.bytes[self.len..end].copy_from_slice(bytes);
+        let buffer = self.bytes.get_or_insert_with(|| [0; SCRATCH_BYTES]);
+        buffer[self.len..end].copy_from_slice(bytes);
         self.len = end;
         Ok(())
+    }
+
+    fn get(&self, start: usize, len: usize) -> Option<&[u8]> {
+        self.bytes.as_ref()?.get(start..start + len)
+    }
+
+    /// Moves `len` bytes from `start` down to `to` and drops everything above them.
+    fn move_down(&mut self, start: usize, len: usize, to: usize) {
+        if let Some(buffer) = &mut self.bytes {
+            buffer.copy_within(start..start + len, to);
+        }
+        self.len = to + len;
     }
 }
 
@@ -268,9 +282,7 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
     fn text<'s>(&'s self, value: &Val<'e>) -> Option<&'s str> {
         match *value {
             Val::Str(s) => Some(s),
-            Val::Built { start, len } => {
-                std::str::from_utf8(&self.scratch.bytes[start..start + len]).ok()
-            }
+            Val::Built { start, len } => std::str::from_utf8(self.scratch.get(start, len)?).ok(),
             _ => None,
         }
     }
@@ -448,10 +460,7 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
     /// whatever evaluating it left above `end` is dropped.
     fn append(&mut self, end: usize, value: Val<'e>) -> Result<(), Failed> {
         match value {
-            Val::Built { start, len } => {
-                self.scratch.bytes.copy_within(start..start + len, end);
-                self.scratch.len = end + len;
-            }
+            Val::Built { start, len } => self.scratch.move_down(start, len, end),
             Val::Str(s) => {
                 self.scratch.len = end;
                 self.scratch.push(s.as_bytes())?;
@@ -595,6 +604,11 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
             ),
         };
         self.scratch.len = mark;
+        if let Some((ends, total)) = &fractional.literal {
+            let point = (u64::from(hash) * total) >> 32;
+            let (name, _) = ends.iter().find(|(_, end)| point < *end).ok_or(Failed)?;
+            return self.eval(*name);
+        }
         // Weights first (checking every name), then the chosen bucket's name: two passes
         // over the definitions instead of a list of them.
         let mut total: u64 = 0;

@@ -142,11 +142,62 @@ impl<'j, 'd> Compiler<'j, 'd> {
             Some((Json::Array(_), _)) | None => (None, args),
             Some((key, rest)) => (Some(self.expression(key)?), rest),
         };
+        let flat = key.is_some() && buckets.len() == 1;
+        let buckets = self.all(buckets)?;
         Ok(Node::Fractional(Fractional {
-            flat: key.is_some() && buckets.len() == 1,
+            literal: self.literal_buckets(&buckets, flat),
+            flat,
             key,
-            buckets: self.all(buckets)?,
+            buckets,
         }))
+    }
+
+    /// The buckets' names and cumulative ends when every name and weight is a literal, read
+    /// as the evaluator reads them at run time; `None` leaves them to it (it also reports
+    /// a total flagd refuses).
+    fn literal_buckets(
+        &self,
+        buckets: &[NodeId],
+        flat: bool,
+    ) -> Option<(Box<[(NodeId, u64)]>, u64)> {
+        let array = |id: NodeId| match self.nodes.get(id as usize) {
+            Some(Node::Array(items)) => Some(items),
+            _ => None,
+        };
+        let mut pairs: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+        if flat {
+            for pair in array(*buckets.first()?)?.chunks(2) {
+                pairs.push((pair[0], Some(*pair.get(1)?)));
+            }
+        } else {
+            for &bucket in buckets {
+                match &array(bucket)?[..] {
+                    [] => {}
+                    [name] => pairs.push((*name, None)),
+                    [name, weight, ..] => pairs.push((*name, Some(*weight))),
+                }
+            }
+        }
+        let mut ends = Vec::with_capacity(pairs.len());
+        let mut total: u64 = 0;
+        for (name, weight) in pairs {
+            let scalar = matches!(
+                self.nodes.get(name as usize)?,
+                Node::Null | Node::Bool(_) | Node::Number(_) | Node::String(_)
+            );
+            let weight = match weight.map(|w| self.nodes.get(w as usize)) {
+                None => 1,
+                // `as` saturates: negative weights become 0, fractions round down.
+                Some(Some(Node::Number(n))) => *n as u64,
+                Some(_) => return None,
+            };
+            total = total.checked_add(weight)?;
+            if !scalar {
+                return None;
+            }
+            ends.push((name, total));
+        }
+        (total > 0 && total <= i32::MAX as u64).then(|| (ends.into_boxed_slice(), total))
     }
 
     fn reference(&mut self, name: &'j Json<'d>) -> Result<NodeId, String> {
