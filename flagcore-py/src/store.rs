@@ -1,10 +1,11 @@
 //! The `Store` class: a [`flagcore::Store`] behind a frozen (lock-free) Python object.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use flagcore::flagd::Format;
 use flagcore::{Kill, Observation};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::gc::PyVisit;
@@ -99,18 +100,63 @@ impl Store {
     /// Validates and swaps in a snapshot with the GIL released: other Python threads go
     /// on evaluating the serving snapshot meanwhile. The bytes stay valid: `bytes` and
     /// `str` are immutable and the caller holds a reference.
-    fn load(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
+    /// `format` `None` detects the format from the document.
+    fn load(&self, py: Python<'_>, data: &Bound<'_, PyAny>, format: Option<&str>) -> PyResult<u64> {
         let store = self.writer(py, "Store.update")?;
+        let format = parse_format(format)?;
         let bytes = snapshot_bytes(data)?;
-        py.detach(|| store.update(bytes))
-            .map_err(|e| to_py_err(py, e))
+        py.detach(|| match format {
+            Some(format) => store.update_as(bytes, format),
+            None => store.update(bytes),
+        })
+        .map_err(|e| to_py_err(py, e))
     }
 
-    fn load_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+    fn load_file(&self, py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<u64> {
         let store = self.writer(py, "Store.update_file")?;
-        py.detach(|| store.update_file(&path))
-            .map_err(|e| to_py_err(py, e))
+        let format = parse_format(format)?;
+        py.detach(|| match format {
+            Some(format) => store.update_as(&read(&path)?, format),
+            None => store.update_file(&path),
+        })
+        .map_err(|e| to_py_err(py, e))
     }
+
+    /// Reads every file before loading any, so that one that cannot be read leaves the
+    /// serving snapshot as it was.
+    fn load_files(&self, py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<u64> {
+        let store = self.writer(py, "Store.update_files")?;
+        // Merging nothing would serve an empty flag set: every flag FLAG_NOT_FOUND.
+        if paths.is_empty() {
+            return Err(PyValueError::new_err(
+                "no flagd files given: pass at least one path",
+            ));
+        }
+        py.detach(|| {
+            let documents = paths
+                .iter()
+                .map(|path| read(path))
+                .collect::<Result<Vec<_>, _>>()?;
+            let documents: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
+            store.update_merged(&documents)
+        })
+        .map_err(|e| to_py_err(py, e))
+    }
+}
+
+/// The format a `format=` argument names: `"native"`, `"flagd"`, or `None` to detect it.
+fn parse_format(name: Option<&str>) -> PyResult<Option<Format>> {
+    name.map(|name| name.parse::<Format>().map_err(PyValueError::new_err))
+        .transpose()
+}
+
+/// The file at `path`, failing as the core's `update_file` does (an `io` error naming the
+/// file), which reaches Python as `FlagcoreError` with the `OSError` as its cause.
+fn read(path: &Path) -> Result<Vec<u8>, flagcore::Error> {
+    std::fs::read(path).map_err(|source| flagcore::Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 #[pymethods]
@@ -133,31 +179,65 @@ impl Store {
         }
     }
 
-    /// A store serving the snapshot file at `path`.
+    /// A store serving the snapshot file at `path`: a flagcore snapshot or a flagd flag
+    /// file, told apart by its content unless `format` (`"native"` or `"flagd"`) says.
     #[staticmethod]
-    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Store> {
+    #[pyo3(signature = (path, *, format=None))]
+    fn from_file(py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<Store> {
         let store = Store::new();
-        store.load_file(py, path)?;
+        store.load_file(py, path, format)?;
         Ok(store)
     }
 
-    /// A store serving the snapshot in `data` (`bytes` or `str`).
+    /// A store serving the snapshot in `data` (`bytes` or `str`), in the format `update`
+    /// reads.
     #[staticmethod]
-    fn from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Store> {
+    #[pyo3(signature = (data, *, format=None))]
+    fn from_bytes(
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        format: Option<&str>,
+    ) -> PyResult<Store> {
         let store = Store::new();
-        store.load(py, data)?;
+        store.load(py, data, format)?;
+        Ok(store)
+    }
+
+    /// A store serving the flagd flag files at `paths` merged in order, as flagd merges
+    /// its sources: a later file's definition of a flag replaces an earlier one, and
+    /// `$evaluators` are shared. No paths raises `ValueError`.
+    #[staticmethod]
+    fn from_files(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Store> {
+        let store = Store::new();
+        store.load_files(py, paths)?;
         Ok(store)
     }
 
     /// Validates `data` and swaps it in; returns the new version. On any error the
-    /// serving snapshot stays.
-    fn update(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
-        self.load(py, data)
+    /// serving snapshot stays. `data` is a flagcore snapshot or a flagd flag file, told
+    /// apart by its content unless `format` (`"native"` or `"flagd"`; anything else raises
+    /// `ValueError`) says; a flagd file takes the next version.
+    #[pyo3(signature = (data, *, format=None))]
+    fn update(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        format: Option<&str>,
+    ) -> PyResult<u64> {
+        self.load(py, data, format)
     }
 
     /// Reads the file at `path` and `update`s from it.
-    fn update_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
-        self.load_file(py, path)
+    #[pyo3(signature = (path, *, format=None))]
+    fn update_file(&self, py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<u64> {
+        self.load_file(py, path, format)
+    }
+
+    /// Reads the flagd flag files at `paths` and swaps them in merged, as `from_files`
+    /// does; returns the new version. On any error, an unreadable file included, the
+    /// serving snapshot stays.
+    fn update_files(&self, py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<u64> {
+        self.load_files(py, paths)
     }
 
     /// The serving snapshot's version, `None` before the first.

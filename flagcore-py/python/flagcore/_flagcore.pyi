@@ -4,7 +4,7 @@ import builtins
 import datetime
 import os
 import pathlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, final
 
@@ -83,15 +83,31 @@ class Store:
 
     def __new__(cls) -> Store: ...
     @staticmethod
-    def from_file(path: str | os.PathLike[str]) -> Store:
-        """A store serving the snapshot file at ``path``."""
+    def from_file(path: str | os.PathLike[str], *, format: str | None = None) -> Store:
+        """A store serving the snapshot file at ``path``: a flagcore snapshot or a flagd
+        flag file, told apart by its content unless ``format`` (``"native"`` or
+        ``"flagd"``) says."""
     @staticmethod
-    def from_bytes(data: bytes | str) -> Store:
-        """A store serving the snapshot in ``data``."""
-    def update(self, data: bytes | str) -> builtins.int:
-        """Validates ``data`` and swaps it in; returns the new version."""
-    def update_file(self, path: str | os.PathLike[str]) -> builtins.int:
+    def from_bytes(data: bytes | str, *, format: str | None = None) -> Store:
+        """A store serving the snapshot in ``data``, in the format ``update`` reads."""
+    @staticmethod
+    def from_files(paths: Sequence[str | os.PathLike[str]]) -> Store:
+        """A store serving the flagd flag files at ``paths`` merged in order, as flagd
+        merges its sources: a later file's definition of a flag replaces an earlier one,
+        and ``$evaluators`` are shared. No paths raises ``ValueError``."""
+    def update(self, data: bytes | str, *, format: str | None = None) -> builtins.int:
+        """Validates ``data`` and swaps it in; returns the new version. ``data`` is a
+        flagcore snapshot or a flagd flag file, told apart by its content unless
+        ``format`` (``"native"`` or ``"flagd"``; anything else raises ``ValueError``)
+        says; a flagd file takes the next version."""
+    def update_file(
+        self, path: str | os.PathLike[str], *, format: str | None = None
+    ) -> builtins.int:
         """Reads the file at ``path`` and ``update``s from it."""
+    def update_files(self, paths: Sequence[str | os.PathLike[str]]) -> builtins.int:
+        """Reads the flagd flag files at ``paths`` and swaps them in merged, as
+        ``from_files`` does; returns the new version. On any error, an unreadable file
+        included, the serving snapshot stays."""
     @property
     def version(self) -> builtins.int | None:
         """The serving snapshot's version, ``None`` before the first."""

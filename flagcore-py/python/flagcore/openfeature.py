@@ -25,9 +25,11 @@ Mapping of the evaluation context:
 Results: flagcore's reasons are OpenFeature's (``PREREQUISITE_FAILED``, which OpenFeature's
 ``Reason`` enum lacks, is passed as a plain string) and so are its error codes
 (``FLAG_NOT_FOUND``, ``TYPE_MISMATCH``, ``TARGETING_KEY_MISSING``,
-``PROVIDER_NOT_READY``). ``flag_metadata`` holds the flag's own ``metadata`` plus, when
-set, ``flagcore.rule_index``, ``flagcore.rule_id``, ``flagcore.target``,
-``flagcore.bucket`` and ``flagcore.step`` (the schedule step in force).
+``PROVIDER_NOT_READY``, and for flagd flags ``PARSE_ERROR`` and ``GENERAL``).
+``flag_metadata`` holds the flag's own ``metadata`` (a flagd flag's overlays its file's
+top-level ``metadata``) plus, when set, ``flagcore.rule_index``, ``flagcore.rule_id``,
+``flagcore.target``, ``flagcore.bucket`` and ``flagcore.step`` (the schedule step in
+force).
 
 Events: from :meth:`~FlagcoreProvider.initialize` to :meth:`~FlagcoreProvider.shutdown`,
 each change of the store emits ``PROVIDER_CONFIGURATION_CHANGED`` with the names of the
@@ -289,6 +291,10 @@ def _message(code: str, flag: str, kind: str) -> str:
         return f"flag {flag!r} rolls out by an attribute the context lacks (the targeting key unless `by` says otherwise)"
     if code == "PROVIDER_NOT_READY":
         return "no flagcore snapshot is loaded"
+    if code == "PARSE_ERROR":
+        return f"flagd flag {flag!r} could not be read (`flagcore validate` says why)"
+    if code == "GENERAL":
+        return f"flagd flag {flag!r} named no variant it has, in its targeting's result or its defaultVariant"
     return code
 
 
