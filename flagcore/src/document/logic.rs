@@ -141,5 +141,14 @@ pub(crate) struct Fractional {
     /// When every bucket is written out (literal names and weights, a valid total): each
     /// bucket's name and exclusive upper end, and the total, so evaluation only hashes and
     /// scans.
-    pub literal: Option<(Box<[(NodeId, u64)]>, u64)>,
+    pub literal: Option<LiteralBuckets>,
+}
+
+/// A `fractional`'s buckets resolved at load.
+#[derive(Debug, PartialEq)]
+pub(crate) struct LiteralBuckets {
+    /// Each bucket's name and the exclusive upper end of its points.
+    pub ends: Box<[(NodeId, u64)]>,
+    /// The total weight, between 1 and 2,147,483,647.
+    pub total: u64,
 }

@@ -135,7 +135,10 @@ impl Scratch {
             .checked_add(bytes.len())
             .filter(|&e| e <= SCRATCH_BYTES)
             .ok_or(Failed)?;
-        let buffer = self.bytes.get_or_insert_with(|| [0; SCRATCH_BYTES]);
+        let buffer = match &mut self.bytes {
+            Some(buffer) => buffer,
+            empty => empty.insert([0; SCRATCH_BYTES]),
+        };
         buffer[self.len..end].copy_from_slice(bytes);
         self.len = end;
         Ok(())
@@ -604,9 +607,13 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
             ),
         };
         self.scratch.len = mark;
-        if let Some((ends, total)) = &fractional.literal {
-            let point = (u64::from(hash) * total) >> 32;
-            let (name, _) = ends.iter().find(|(_, end)| point < *end).ok_or(Failed)?;
+        if let Some(literal) = &fractional.literal {
+            let point = (u64::from(hash) * literal.total) >> 32;
+            let (name, _) = literal
+                .ends
+                .iter()
+                .find(|(_, end)| point < *end)
+                .ok_or(Failed)?;
             return self.eval(*name);
         }
         // Weights first (checking every name), then the chosen bucket's name: two passes

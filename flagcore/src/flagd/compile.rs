@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use crate::document::json::{Json, Number};
-use crate::document::logic::{Arithmetic, Compare, Fractional, Logic, Node, NodeId, VarPath};
+use crate::document::logic::{
+    Arithmetic, Compare, Fractional, LiteralBuckets, Logic, Node, NodeId, VarPath,
+};
 
 /// Compiles expressions against one document's `$evaluators`, sharing each evaluator's
 /// nodes between the places that `$ref` it.
@@ -155,11 +157,7 @@ impl<'j, 'd> Compiler<'j, 'd> {
     /// The buckets' names and cumulative ends when every name and weight is a literal, read
     /// as the evaluator reads them at run time; `None` leaves them to it (it also reports
     /// a total flagd refuses).
-    fn literal_buckets(
-        &self,
-        buckets: &[NodeId],
-        flat: bool,
-    ) -> Option<(Box<[(NodeId, u64)]>, u64)> {
+    fn literal_buckets(&self, buckets: &[NodeId], flat: bool) -> Option<LiteralBuckets> {
         let array = |id: NodeId| match self.nodes.get(id as usize) {
             Some(Node::Array(items)) => Some(items),
             _ => None,
@@ -197,7 +195,10 @@ impl<'j, 'd> Compiler<'j, 'd> {
             }
             ends.push((name, total));
         }
-        (total > 0 && total <= i32::MAX as u64).then(|| (ends.into_boxed_slice(), total))
+        (total > 0 && total <= i32::MAX as u64).then(|| LiteralBuckets {
+            ends: ends.into_boxed_slice(),
+            total,
+        })
     }
 
     fn reference(&mut self, name: &'j Json<'d>) -> Result<NodeId, String> {
