@@ -180,7 +180,7 @@ enum Command {
 enum Import {
     /// OpenFeature flagd flag definitions, merged in order as flagd merges its sources
     /// (a later file's flag replaces an earlier one; `$evaluators` are shared). Converted
-    /// flags serve what flagd serves, bucket for bucket (docs/format.md §8.4).
+    /// flags serve what flagd serves, bucket for bucket (docs/format.md §9.7).
     Flagd {
         #[arg(required = true)]
         files: Vec<PathBuf>,

@@ -56,7 +56,7 @@ const POOL: &[(&str, &[&str])] = &[
 ];
 
 /// Contexts that have every attribute (flagd and the native format treat a missing one
-/// differently; docs/format.md §8.4), with many keys for the bucketing.
+/// differently; docs/format.md §9.7), with many keys for the bucketing.
 fn contexts(n: usize) -> Vec<(String, Vec<(&'static str, &'static str)>)> {
     (0..n)
         .map(|i| {

@@ -1,5 +1,5 @@
 //! `flagcore import flagd`: flagd flags rewritten as a native snapshot, for the flags the
-//! native format can express (docs/format.md §8.4).
+//! native format can express (docs/format.md §9.7).
 //!
 //! An `if` chain becomes rules in order (a nested chain's conditions joined to its
 //! branch's), its conditions clauses (`or` splits a rule in two, `and` joins clauses), and

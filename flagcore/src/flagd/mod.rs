@@ -1,4 +1,4 @@
-//! flagd flag definitions, loaded as they are (docs/format.md §8).
+//! flagd flag definitions, loaded as they are (docs/format.md §9).
 //!
 //! [OpenFeature flagd](https://flagd.dev) files hold `flags` with a `state`, `variants`, a
 //! `defaultVariant` and `targeting` in JsonLogic, shared `$evaluators` and `metadata`. A
@@ -51,7 +51,7 @@ use compile::Compiler;
 pub enum Format {
     /// flagcore's own snapshot format (docs/format.md §2).
     Native,
-    /// OpenFeature flagd flag definitions (docs/format.md §8).
+    /// OpenFeature flagd flag definitions (docs/format.md §9).
     Flagd,
 }
 
