@@ -11,6 +11,7 @@ of docs/format.md §2.
 Public API:
     snap = load(json_text)                       # or None for "no snapshot loaded"
     details = evaluate(snap, kills, flag, type_, default, context)
+    murmur3_x86_32(data, seed=0)                 # flagd bucketing's hash (§2.4.2)
 
 `context` is the vector format's context: {"key": "alice", "attributes": {...}}, "key"
 optional. `details` is the vector format's `expected` object.
@@ -240,6 +241,64 @@ def bucket_of(seed, bucket_key):
     return (h * 100_000) >> 64  # 0 ..= 99_999
 
 
+# --------------------------------------------------------------------------------------
+# flagd bucketing (docs/format.md §2.4.2): MurmurHash3 x86 32-bit, written from Austin
+# Appleby's definition (MurmurHash3_x86_32 in SMHasher's MurmurHash3.cpp)
+# --------------------------------------------------------------------------------------
+
+_M32 = 0xFFFFFFFF
+
+
+def _rotl32(x, r):
+    return ((x << r) | (x >> (32 - r))) & _M32
+
+
+def murmur3_x86_32(data, seed=0):
+    """MurmurHash3_x86_32 of `data` (bytes) with `seed`, as an unsigned 32-bit integer."""
+    c1, c2 = 0xCC9E2D51, 0x1B873593
+    h = seed & _M32
+    n = len(data)
+    body = n - n % 4
+    for i in range(0, body, 4):  # 4-byte blocks, little-endian
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * c1) & _M32
+        k = _rotl32(k, 15)
+        k = (k * c2) & _M32
+        h ^= k
+        h = _rotl32(h, 13)
+        h = (h * 5 + 0xE6546B64) & _M32
+    tail = data[body:]
+    k = 0
+    if len(tail) == 3:
+        k ^= tail[2] << 16
+    if len(tail) >= 2:
+        k ^= tail[1] << 8
+    if len(tail) >= 1:
+        k ^= tail[0]
+        k = (k * c1) & _M32
+        k = _rotl32(k, 15)
+        k = (k * c2) & _M32
+        h ^= k
+    h ^= n & _M32  # the length (mod 2^32)
+    # fmix32
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    h ^= h >> 16
+    return h
+
+
+def flagd_point(salt, bucket_key, total):
+    """The point (0 ..= total - 1) of a flagd-bucketed rollout: the hash of the salt's
+    bytes followed by the key's, scaled as (hash × total) >> 32."""
+    h = murmur3_x86_32(salt.encode("utf-8") + bucket_key.encode("utf-8"))
+    return (h * total) >> 32
+
+
+FLAGD_MAX_WEIGHT = 2147483647  # and the largest total
+
+
 def to_units(pct, where):
     """A percentage with at most 3 decimals -> integer units of 0.001 %."""
     if is_bool(pct) or not isinstance(pct, (int, Decimal)):
@@ -351,14 +410,16 @@ class Snapshot:
         variants = flag["variants"]
         kind = flag_kind(variants, f"{where}.variants")
 
-        def variant(v, w):
-            if v not in variants:
+        def variant(v, w, nullable=False):
+            if v is None and nullable:  # `null`: the caller's default (§2.4, §2.2)
+                return None
+            if not is_string(v) or v not in variants:
                 raise ValueError(f"{w}: unknown variant {v!r}")
             return v
 
         if not is_bool(flag["enabled"]):
             raise ValueError(f"{where}.enabled: not a boolean")
-        variant(flag["off_variant"], f"{where}.off_variant")
+        variant(flag["off_variant"], f"{where}.off_variant", nullable=True)
         prereqs = []
         for i, p in enumerate(flag.get("prerequisites", [])):
             _fields(p, f"{where}.prerequisites[{i}]", ["flag", "variant"])
@@ -394,6 +455,7 @@ class Snapshot:
             "enabled": flag["enabled"],
             "off_variant": flag["off_variant"],
             "seed": salt_seed(salt),
+            "salt": salt,
             "prerequisites": prereqs,
             "targets": targets,
             "has_targets": bool(targets),
@@ -404,10 +466,19 @@ class Snapshot:
     def _serve(self, serve, where, variant):
         if isinstance(serve, dict) and "variant" in serve:
             _fields(serve, where, ["variant"])
-            return {"variant": variant(serve["variant"], where)}
+            return {"variant": variant(serve["variant"], where, nullable=True)}
         _fields(serve, where, ["rollout"])
         ro = serve["rollout"]
-        _fields(ro, f"{where}.rollout", ["split"], ["by", "schedule"])
+        _fields(ro, f"{where}.rollout", ["split"], ["by", "schedule", "bucketing"])
+        bucketing = ro.get("bucketing", "flagcore")
+        if bucketing == "flagd":
+            if "schedule" in ro:
+                raise ValueError(f"{where}.rollout.schedule: a flagd rollout has no schedule")
+            split = self._flagd_split(ro["split"], f"{where}.rollout", variant)
+            return {"rollout": {"by": ro.get("by", "key"), "flagd": True, "split": split,
+                                "total": sum(w for _, w in split)}}
+        if bucketing != "flagcore":
+            raise ValueError(f"{where}.rollout.bucketing: {bucketing!r}")
         split = self._split(ro["split"], f"{where}.rollout", variant)
         schedule, previous = [], None
         for i, step in enumerate(ro.get("schedule", [])):
@@ -420,7 +491,25 @@ class Snapshot:
                 raise ValueError(f"{w}.at: not after the previous step")
             previous = at
             schedule.append((at, self._split(step["split"], w, variant)))
-        return {"rollout": {"by": ro.get("by", "key"), "split": split, "schedule": schedule}}
+        return {"rollout": {"by": ro.get("by", "key"), "flagd": False, "split": split,
+                            "schedule": schedule}}
+
+    def _flagd_split(self, items, where, variant):
+        """Whole weights 0 ..= 2147483647 of any total 1 ..= 2147483647 (§2.4.2)."""
+        split, total = [], 0
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"{where}.split: empty")
+        for i, item in enumerate(items):
+            w = f"{where}.split[{i}]"
+            _fields(item, w, ["variant", "weight"])
+            weight = item["weight"]
+            if not is_int(weight) or not 0 <= weight <= FLAGD_MAX_WEIGHT:
+                raise ValueError(f"{w}.weight: not a whole number 0 ..= 2147483647: {weight!r}")
+            split.append((variant(item["variant"], w), weight))
+            total += weight
+        if not 1 <= total <= FLAGD_MAX_WEIGHT:
+            raise ValueError(f"{where}: flagd weights total {total}, not 1 ..= 2147483647")
+        return split
 
     def _split(self, items, where, variant):
         split, total = [], 0
@@ -613,10 +702,19 @@ class _Evaluator:
 
     def rollout(self, ro, flag, ctx):
         """(variant, bucket, step) or None when the bucketing attribute is unusable.
-        `step` is the index of the schedule step in force, None before the first."""
+        `step` is the index of the schedule step in force, None before the first. A flagd
+        rollout (§2.4.2) reports neither a bucket nor a step."""
         bk = bucketing_key(ctx, ro["by"])
         if bk is None:
             return None
+        if ro["flagd"]:
+            point = flagd_point(flag["salt"], bk, ro["total"])
+            start = 0
+            for variant, weight in ro["split"]:
+                if start <= point < start + weight:
+                    return variant, None, None
+                start += weight
+            raise AssertionError("weights cover 0..total")
         b = bucket_of(flag["seed"], bk)
         split, step = ro["split"], None
         for i, (at, step_split) in enumerate(ro["schedule"]):
@@ -636,6 +734,13 @@ class _Evaluator:
 
         def served(variant, reason, rule_index=None, rule_id=None, target=False, bucket=None,
                    step=None):
+            if variant is None:
+                # a `null` serve or off_variant: the caller's default (value None here,
+                # filled in by `evaluate`), without an error and without the details of
+                # what decided (§4.7)
+                return {"value": None, "variant": None, "reason": reason, "error_code": None,
+                        "rule_index": None, "rule_id": None, "target": False, "bucket": None,
+                        "step": None}
             return {"value": flag["variants"][variant], "variant": variant, "reason": reason,
                     "error_code": None, "rule_index": rule_index, "rule_id": rule_id,
                     "target": target, "bucket": bucket, "step": step}
@@ -644,20 +749,18 @@ class _Evaluator:
             return served(flag["off_variant"], "DISABLED")
         for p in flag["prerequisites"]:
             r = self.flag(p["flag"], ctx)
-            if r["error_code"] is not None or r["variant"] != p["variant"]:
+            if r["error_code"] is not None or r["variant"] != p["variant"]:  # also null
                 return served(flag["off_variant"], "PREREQUISITE_FAILED")
         key = ctx.get("key")
         if key is not None and key in flag["targets"]:
             return served(flag["targets"][key], "TARGETING_MATCH", target=True)
-        for i, g in enumerate(flag.get("guardrails", [])):
-            # Guardrails never change what is served; only their variant names are checked.
-            for v in g["watch"] + ([g["baseline"]] if "baseline" in g else []):
-                variant(v, f"{where}.guardrails[{i}]")
         for i, rule in enumerate(flag.get("rules", [])):
             if not self.all_hold(rule["conditions"], ctx):
                 continue
             serve = rule["serve"]
             if "variant" in serve:
+                if serve["variant"] is None:
+                    return served(None, "DEFAULT")  # §2.4: the caller's default, DEFAULT
                 return served(serve["variant"], "TARGETING_MATCH", i, rule["id"])
             hit = self.rollout(serve["rollout"], flag, ctx)
             if hit is None:
@@ -665,6 +768,8 @@ class _Evaluator:
             return served(hit[0], "SPLIT", i, rule["id"], bucket=hit[1], step=hit[2])
         serve = flag["fallthrough"]
         if "variant" in serve:
+            if serve["variant"] is None:
+                return served(None, "DEFAULT")  # never STATIC: no variant is fixed
             static = not flag["rules"] and not flag["has_targets"]
             return served(serve["variant"], "STATIC" if static else "DEFAULT")
         hit = self.rollout(serve["rollout"], flag, ctx)
@@ -702,6 +807,9 @@ def evaluate(snap, kills, flag_name, type_, default, context, now_ns=None):
     r = _Evaluator(snap, kills, now_ns).flag(flag_name, context)
     if r["error_code"] is not None:
         return error(default, r["error_code"])
+    if r["variant"] is None:  # a null serve or off_variant: the default, no error
+        r["value"] = default
+        return r
     if type_ == "float":
         r["value"] = float(r["value"])
     return r
