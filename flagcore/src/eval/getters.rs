@@ -200,9 +200,10 @@ impl Plan {
         json, json_details: &'s serde_json::Value;
     }
 
-    /// The value alone. A flag whose answer cannot depend on the context is served here,
-    /// small enough to inline into the caller's loop; everything else is evaluated out of
-    /// line. Both count as `resolve` does.
+    /// The value alone, without building `Details`. A flag whose answer cannot depend on
+    /// the context is served first, in a few loads; everything else goes through
+    /// `resolve`. Both count as `resolve` does. (Moving the second path out of line saves
+    /// static flags 3 more instructions and costs every rule-based flag 20.)
     #[inline]
     fn value<'s, T: Extract<'s>>(
         &'s self,
@@ -225,7 +226,7 @@ impl Plan {
         self.evaluated_value(index, ctx, default)
     }
 
-    #[inline(never)]
+    #[inline]
     fn evaluated_value<'s, T: Extract<'s>>(
         &'s self,
         index: u32,
