@@ -164,7 +164,7 @@ pub fn validate(bytes: &[u8]) -> Result<u64, InvalidSnapshot> {
     match validate::validate_document(bytes, &limits) {
         Ok(document) => Ok(document.version),
         Err(_) if flagd::Format::detect(bytes) == flagd::Format::Flagd => {
-            let loaded = flagd::load(&[bytes], &limits)?;
+            let loaded = flagd::load(&[bytes], &limits, flagd::FractionalVersion::default())?;
             if loaded.problems.is_empty() {
                 Ok(0)
             } else {

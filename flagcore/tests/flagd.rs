@@ -342,3 +342,114 @@ fn a_cat_longer_than_the_scratch_space_fails_like_an_operator_error() {
     let d = snapshot.string_details("f", &ctx(), "?");
     assert_eq!((d.value, d.reason), ("base", Reason::Default));
 }
+
+/// flagd's newer (CBOR) bucketing, against the answers flagd's conformance tables give
+/// for it (the `@fractional-v3` examples).
+#[test]
+fn cbor_bucketing_places_users_as_flagds_v3_tables() {
+    let store = Store::new();
+    store.set_flagd_fractional(flagcore::flagd::FractionalVersion::V3);
+    store
+        .update(&std::fs::read(data("flags.json")).unwrap())
+        .unwrap();
+    let snapshot = store.snapshot();
+    let by_name = |flag: &str, name: &str| {
+        let attrs = [("user.name", Value::from(name))];
+        let ctx = EvaluationContext::anonymous().with_attributes(&attrs);
+        snapshot.string(flag, &ctx, "?").to_owned()
+    };
+    for (name, expected) in [
+        ("jack", "diamonds"),
+        ("queen", "diamonds"),
+        ("ten", "clubs"),
+        ("nine", "clubs"),
+        ("3", "spades"),
+    ] {
+        assert_eq!(by_name("fractional-flag", name), expected, "{name}");
+    }
+    for (name, a, b) in [
+        ("seven", "hearts", "ace-of-hearts"),
+        ("eight", "hearts", "ace-of-hearts"),
+        ("nine", "diamonds", "ace-of-diamonds"),
+        ("two", "diamonds", "ace-of-diamonds"),
+    ] {
+        assert_eq!(by_name("fractional-flag-A-shared-seed", name), a, "{name}");
+        assert_eq!(by_name("fractional-flag-B-shared-seed", name), b, "{name}");
+    }
+    for key in ["jon@company.com", "jane@company.com"] {
+        let d = snapshot.string_details(
+            "fractional-flag-shorthand",
+            &EvaluationContext::new(key),
+            "?",
+        );
+        assert_eq!(d.value, "tails", "{key}");
+    }
+    // The CBOR default key needs a targeting key; without one the default variant serves.
+    let d = snapshot.string_details("fractional-flag-shorthand", &ctx(), "?");
+    assert_eq!((d.value, d.reason), ("draw", Reason::Default));
+    // Stores that did not ask keep flagd's current bucketing.
+    let default = Store::from_file(data("flags.json")).unwrap();
+    let attrs = [("user.name", Value::from("jack"))];
+    let jack = EvaluationContext::anonymous().with_attributes(&attrs);
+    assert_eq!(
+        default.snapshot().string("fractional-flag", &jack, "?"),
+        "hearts"
+    );
+}
+
+#[test]
+fn cbor_bucketing_hashes_numbers_and_booleans_by_value_and_takes_whole_weights() {
+    let doc = |weights: &str| {
+        format!(
+            r#"{{"flags": {{"f": {{"state": "ENABLED", "defaultVariant": "none",
+                "variants": {{"a": "a", "b": "b", "c": "c", "none": "none"}},
+                "targeting": {{"fractional": [{{"var": "k"}}, {weights}]}}}}}}}}"#
+        )
+    };
+    let store = Store::new();
+    store.set_flagd_fractional(flagcore::flagd::FractionalVersion::V3);
+    store
+        .update(doc(r#"["a", 1], ["b", 3], ["c", 5]"#).as_bytes())
+        .unwrap();
+    let snapshot = store.snapshot();
+    let serve = |value: Value<'_>| {
+        let attrs = [("k", value)];
+        snapshot
+            .string(
+                "f",
+                &EvaluationContext::anonymous().with_attributes(&attrs),
+                "?",
+            )
+            .to_owned()
+    };
+    // An integral float is the integer: both encode as the same CBOR integer.
+    for i in [0i64, 1, 23, 24, 255, 256, 65_536, -1, -25, 4_294_967_296] {
+        assert_eq!(serve(Value::Int(i)), serve(Value::Float(i as f64)), "{i}");
+    }
+    assert_eq!(serve(Value::Float(-0.0)), serve(Value::Int(0)));
+    // A string is hashed with its CBOR head, so "1" and 1 bucket independently, and true
+    // is not "true".
+    let spread: std::collections::HashSet<String> =
+        (0..200).map(|i| serve(Value::Int(i))).collect();
+    assert_eq!(spread.len(), 3, "integers reach every bucket");
+    assert!(["a", "b", "c"].contains(&serve(Value::Bool(true)).as_str()));
+    let store = Store::new();
+    store.set_flagd_fractional(flagcore::flagd::FractionalVersion::V3);
+    store
+        .update(doc(r#"["a", 1.5], ["b", 3]"#).as_bytes())
+        .unwrap();
+    let attrs = [("k", Value::from("x"))];
+    let d = store
+        .snapshot()
+        .string_details(
+            "f",
+            &EvaluationContext::anonymous().with_attributes(&attrs),
+            "?",
+        )
+        .reason;
+    assert_eq!(
+        d,
+        Reason::Default,
+        "a fractional weight is an operator error with CBOR keys"
+    );
+}

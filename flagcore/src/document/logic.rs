@@ -136,8 +136,11 @@ pub(crate) struct Fractional {
     /// The bucket definitions, each an expression that should give `[name, weight]`.
     pub buckets: Box<[NodeId]>,
     /// flagd reads a keyed `fractional` with a single bucket argument as one flat list,
-    /// `[name, weight, name, weight, ...]`.
+    /// `[name, weight, name, weight, ...]` (not with CBOR keys).
     pub flat: bool,
+    /// flagd's newer bucketing: the key's canonical CBOR encoding is hashed, the default
+    /// key is the array `[flagKey, targetingKey]`, and weights are whole numbers.
+    pub cbor: bool,
     /// When every bucket is written out (literal names and weights, a valid total): each
     /// bucket's name and exclusive upper end, and the total, so evaluation only hashes and
     /// scans.

@@ -15,6 +15,7 @@ use super::{clock, Evaluator, Trace};
 use crate::document::logic::{
     Arithmetic, Broken, Compare, FlagdFlag, Fractional, Node, NodeId, Targeting, VarPath,
 };
+use crate::primitives::cbor;
 use crate::primitives::murmur3::{murmur3_32, murmur3_32_of};
 use crate::primitives::semver::Version;
 use crate::primitives::value::Value;
@@ -597,6 +598,7 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
     fn fractional(&mut self, fractional: &'e Fractional) -> Eval<'e> {
         let mark = self.scratch.len;
         let hash = match fractional.key {
+            _ if fractional.cbor => self.cbor_key_hash(fractional.key)?,
             Some(key) => {
                 let key = self.eval(key)?;
                 murmur3_32(self.text(&key).ok_or(Failed)?.as_bytes(), 0)
@@ -642,6 +644,38 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
         self.eval(name)
     }
 
+    /// The MurmurHash3 of the bucketing key's canonical CBOR encoding (flagd's newer
+    /// bucketing): `[flagKey, targetingKey]` by default, which needs a targeting key, else
+    /// the key expression's value, which may be a string, a number or a boolean.
+    fn cbor_key_hash(&mut self, key: Option<NodeId>) -> Result<u32, Failed> {
+        let (mut first, mut second) = ([0u8; 9], [0u8; 9]);
+        let Some(key) = key else {
+            let targeting_key = self.targeting_key();
+            if targeting_key.is_empty() {
+                return Err(Failed);
+            }
+            let parts: [&[u8]; 5] = [
+                &[cbor::PAIR],
+                cbor::head(cbor::TEXT, self.flag_key.len() as u64, &mut first),
+                self.flag_key.as_bytes(),
+                cbor::head(cbor::TEXT, targeting_key.len() as u64, &mut second),
+                targeting_key.as_bytes(),
+            ];
+            return Ok(murmur3_32_of(&parts, 0));
+        };
+        let value = self.eval(key)?;
+        Ok(match value {
+            Val::Number(n) => murmur3_32(cbor::number(n, &mut first), 0),
+            Val::Bool(b) => murmur3_32(&cbor::BOOLEANS[usize::from(b)..=usize::from(b)], 0),
+            Val::Str(_) | Val::Built { .. } => {
+                let text = self.text(&value).ok_or(Failed)?;
+                let head = cbor::head(cbor::TEXT, text.len() as u64, &mut first);
+                murmur3_32_of(&[head, text.as_bytes()], 0)
+            }
+            Val::Null | Val::Array(_) => return Err(Failed),
+        })
+    }
+
     /// Calls `visit` with each bucket's name expression and weight, until it returns true.
     /// A bucket is `[name, weight]` (`[name]`: weight 1); a negative weight counts as 0
     /// and a fractional one is rounded down, as flagd reads them.
@@ -663,7 +697,7 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
                 let [name, weight] = pair else {
                     return Err(Failed);
                 };
-                let weight = self.bucket_weight(Some(*weight), *name)?;
+                let weight = self.bucket_weight(Some(*weight), *name, false)?;
                 self.scratch.len = mark;
                 if visit(*name, weight)? {
                     return Ok(());
@@ -675,10 +709,14 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
             let Val::Array(items) = self.eval(bucket)? else {
                 return Err(Failed);
             };
+            // flagd's CBOR bucketing takes only `[name]` and `[name, weight]`.
+            if fractional.cbor && !(1..=2).contains(&items.len()) {
+                return Err(Failed);
+            }
             let Some(&name) = items.first() else {
                 continue;
             };
-            let weight = self.bucket_weight(items.get(1).copied(), name)?;
+            let weight = self.bucket_weight(items.get(1).copied(), name, fractional.cbor)?;
             self.scratch.len = mark;
             if visit(name, weight)? {
                 return Ok(());
@@ -687,13 +725,21 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
         Ok(())
     }
 
-    fn bucket_weight(&mut self, weight: Option<NodeId>, name: NodeId) -> Result<u64, Failed> {
+    /// A bucket's weight; with CBOR bucketing (`whole`) a fraction is an error, as flagd
+    /// takes only integers there.
+    fn bucket_weight(
+        &mut self,
+        weight: Option<NodeId>,
+        name: NodeId,
+        whole: bool,
+    ) -> Result<u64, Failed> {
         if matches!(self.eval(name)?, Val::Array(_)) {
             return Err(Failed);
         }
         match weight {
             None => Ok(1),
             Some(weight) => match self.eval(weight)? {
+                Val::Number(n) if whole && n.fract() != 0.0 => Err(Failed),
                 // `as` saturates: negative weights become 0, fractions round down.
                 Val::Number(n) => Ok(n as u64),
                 _ => Err(Failed),

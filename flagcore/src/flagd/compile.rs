@@ -17,6 +17,8 @@ use crate::document::logic::{
 /// nodes between the places that `$ref` it.
 pub(crate) struct Compiler<'j, 'd> {
     evaluators: &'j HashMap<&'j str, &'j Json<'d>>,
+    /// `fractional` buckets by the CBOR encoding of its key (`FractionalVersion::V3`).
+    cbor: bool,
     nodes: Vec<Node>,
     compiled_refs: HashMap<&'j str, NodeId>,
     /// Evaluators being compiled, innermost last, to find cycles.
@@ -24,9 +26,10 @@ pub(crate) struct Compiler<'j, 'd> {
 }
 
 impl<'j, 'd> Compiler<'j, 'd> {
-    pub(crate) fn new(evaluators: &'j HashMap<&'j str, &'j Json<'d>>) -> Self {
+    pub(crate) fn new(evaluators: &'j HashMap<&'j str, &'j Json<'d>>, cbor: bool) -> Self {
         Compiler {
             evaluators,
+            cbor,
             nodes: Vec::new(),
             compiled_refs: HashMap::new(),
             expanding: Vec::new(),
@@ -144,11 +147,12 @@ impl<'j, 'd> Compiler<'j, 'd> {
             Some((Json::Array(_), _)) | None => (None, args),
             Some((key, rest)) => (Some(self.expression(key)?), rest),
         };
-        let flat = key.is_some() && buckets.len() == 1;
+        let flat = key.is_some() && buckets.len() == 1 && !self.cbor;
         let buckets = self.all(buckets)?;
         Ok(Node::Fractional(Fractional {
             literal: self.literal_buckets(&buckets, flat),
             flat,
+            cbor: self.cbor,
             key,
             buckets,
         }))
@@ -170,9 +174,11 @@ impl<'j, 'd> Compiler<'j, 'd> {
         } else {
             for &bucket in buckets {
                 match &array(bucket)?[..] {
-                    [] => {}
+                    [] if !self.cbor => {}
                     [name] => pairs.push((*name, None)),
-                    [name, weight, ..] => pairs.push((*name, Some(*weight))),
+                    [name, weight] => pairs.push((*name, Some(*weight))),
+                    [name, weight, ..] if !self.cbor => pairs.push((*name, Some(*weight))),
+                    _ => return None,
                 }
             }
         }
@@ -185,8 +191,9 @@ impl<'j, 'd> Compiler<'j, 'd> {
             );
             let weight = match weight.map(|w| self.nodes.get(w as usize)) {
                 None => 1,
-                // `as` saturates: negative weights become 0, fractions round down.
-                Some(Some(Node::Number(n))) => *n as u64,
+                // `as` saturates: negative weights become 0, fractions round down (with
+                // CBOR keys, a fraction is an error the evaluator reports).
+                Some(Some(Node::Number(n))) if !self.cbor || n.fract() == 0.0 => *n as u64,
                 Some(_) => return None,
             };
             total = total.checked_add(weight)?;

@@ -62,6 +62,7 @@ pub fn to_native(documents: &[&[u8]], version: u64) -> Result<Conversion, Invali
             &merged.evaluators,
             &merged.set_metadata[file],
             &path,
+            false,
         );
         let broken = parsed
             .flagd

@@ -101,6 +101,44 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// How flagd's `fractional` turns a bucketing key into a bucket. flagd's conformance suite
+/// names the generations; users stay in their buckets only under the one that placed them.
+///
+/// ```
+/// use flagcore::flagd::FractionalVersion;
+///
+/// assert_eq!(FractionalVersion::default(), FractionalVersion::V2);
+/// assert_eq!("v3".parse::<FractionalVersion>(), Ok(FractionalVersion::V3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FractionalVersion {
+    /// flagd's current bucketing (the default): MurmurHash3 of the key's UTF-8 bytes (by
+    /// default the flag key followed by the targeting key), `hash × total >> 32`
+    /// (docs/format.md §9.4.2).
+    #[default]
+    V2,
+    /// flagd's newer bucketing, which flagd's Python core (`openfeature-flagd-core` 2)
+    /// uses: MurmurHash3 of the key's canonical CBOR encoding, so numbers and booleans
+    /// bucket alike everywhere; the default key is the array `[flagKey, targetingKey]`
+    /// and needs a targeting key; weights are whole numbers (§9.4.3).
+    V3,
+}
+
+impl std::str::FromStr for FractionalVersion {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<FractionalVersion, String> {
+        match name {
+            "v2" => Ok(FractionalVersion::V2),
+            "v3" => Ok(FractionalVersion::V3),
+            other => Err(format!(
+                "unknown fractional bucketing `{other}`: expected `v2` or `v3`"
+            )),
+        }
+    }
+}
+
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
@@ -133,7 +171,11 @@ pub(crate) struct Loaded {
 ///
 /// Fails only on what fails a whole document (not JSON, not an object, no `flags`
 /// object, beyond the limits); a bad flag is in `problems` and answers with an error.
-pub(crate) fn load(documents: &[&[u8]], limits: &Limits) -> Result<Loaded, InvalidSnapshot> {
+pub(crate) fn load(
+    documents: &[&[u8]],
+    limits: &Limits,
+    fractional: FractionalVersion,
+) -> Result<Loaded, InvalidSnapshot> {
     let arenas: Vec<JsonArena> = documents.iter().map(|_| JsonArena::new()).collect();
     let trees = parse_all(documents, &arenas, limits)?;
     let mut merged = Merged::new(&trees)?;
@@ -147,6 +189,7 @@ pub(crate) fn load(documents: &[&[u8]], limits: &Limits) -> Result<Loaded, Inval
             &merged.evaluators,
             &merged.set_metadata[file],
             &path,
+            fractional == FractionalVersion::V3,
         );
         merged.problems.extend(broken);
         flags.push((name.to_owned(), flag));
@@ -275,6 +318,7 @@ fn flag(
     evaluators: &HashMap<&str, &Json<'_>>,
     set_metadata: &[(String, MetadataValue)],
     path: &str,
+    cbor: bool,
 ) -> (Flag, Vec<ValidationError>) {
     let mut broken: Option<(Broken, ValidationError)> = None;
     let mut fail = |code: Broken, kind: Kind, at: &str, message: String| {
@@ -367,7 +411,7 @@ fn flag(
     let targeting = match json.get("targeting") {
         None | Some(Json::Null) => Targeting::Absent,
         Some(Json::Object(members)) if members.is_empty() => Targeting::Absent,
-        Some(logic @ Json::Object(_)) => match Compiler::new(evaluators).targeting(logic) {
+        Some(logic @ Json::Object(_)) => match Compiler::new(evaluators, cbor).targeting(logic) {
             Ok(logic) => Targeting::Logic(logic),
             Err(message) => {
                 fail(

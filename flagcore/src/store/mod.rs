@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -18,7 +18,7 @@ use crate::eval::context::EvaluationContext;
 use crate::eval::getters::Snapshot;
 use crate::eval::handle::FlagKey;
 use crate::exposure::Tracker;
-use crate::flagd::{self, Format};
+use crate::flagd::{self, Format, FractionalVersion};
 use crate::guardrail::carry_evidence;
 use crate::kill::{Kill, KillListener, KillListenerId};
 use crate::limits::Limits;
@@ -65,6 +65,8 @@ pub struct Store {
     /// The thread that names and delivers them.
     tracker: Tracker,
     writer: Mutex<WriterState>,
+    /// flagd documents bucket `fractional` by CBOR keys (`FractionalVersion::V3`).
+    flagd_cbor: AtomicBool,
 }
 
 /// How many stores' plans a thread caches at once (by store address).
@@ -142,6 +144,7 @@ impl Store {
             exposures: Arc::default(),
             tracker: Tracker::default(),
             writer: Mutex::new(WriterState::default()),
+            flagd_cbor: AtomicBool::new(false),
         }
     }
 
@@ -176,7 +179,7 @@ impl Store {
         let (document, format) = match validate_document(bytes, &self.limits) {
             Ok(document) => (document, Format::Native),
             Err(_) if Format::detect(bytes) == Format::Flagd => {
-                (flagd::load(&[bytes], &self.limits)?.document, Format::Flagd)
+                (self.load_flagd(&[bytes])?, Format::Flagd)
             }
             Err(native) => return Err(native.into()),
         };
@@ -199,7 +202,7 @@ impl Store {
     pub fn update_as(&self, bytes: &[u8], format: Format) -> Result<u64, Error> {
         let document = match format {
             Format::Native => validate_document(bytes, &self.limits)?,
-            Format::Flagd => flagd::load(&[bytes], &self.limits)?.document,
+            Format::Flagd => self.load_flagd(&[bytes])?,
         };
         self.swap_in(document, format)
     }
@@ -218,8 +221,41 @@ impl Store {
     /// # Ok::<(), flagcore::Error>(())
     /// ```
     pub fn update_merged(&self, documents: &[&[u8]]) -> Result<u64, Error> {
-        let document = flagd::load(documents, &self.limits)?.document;
+        let document = self.load_flagd(documents)?;
         self.swap_in(document, Format::Flagd)
+    }
+
+    /// Buckets flagd's `fractional` in flagd documents loaded from now on as `version`
+    /// does (the default is [`FractionalVersion::V2`], flagd's current bucketing); a team
+    /// whose flagd SDK buckets by CBOR keys sets [`FractionalVersion::V3`] before loading.
+    ///
+    /// ```
+    /// use flagcore::flagd::FractionalVersion;
+    /// use flagcore::{EvaluationContext, Store};
+    ///
+    /// let store = Store::new();
+    /// store.set_flagd_fractional(FractionalVersion::V3);
+    /// store.update(br#"{"flags": {"coin": {"state": "ENABLED", "defaultVariant": "heads",
+    ///   "variants": {"heads": "heads", "tails": "tails"},
+    ///   "targeting": {"fractional": [["heads", 1], ["tails", 1]]}}}}"#)?;
+    /// let anonymous = store.snapshot();
+    /// // The CBOR default key needs a targeting key: without one, the default variant.
+    /// let d = anonymous.string_details("coin", &EvaluationContext::anonymous(), "?");
+    /// assert_eq!(d.reason, flagcore::Reason::Default);
+    /// # Ok::<(), flagcore::Error>(())
+    /// ```
+    pub fn set_flagd_fractional(&self, version: FractionalVersion) {
+        self.flagd_cbor
+            .store(version == FractionalVersion::V3, Ordering::Relaxed);
+    }
+
+    fn load_flagd(&self, documents: &[&[u8]]) -> Result<Document, Error> {
+        let version = if self.flagd_cbor.load(Ordering::Relaxed) {
+            FractionalVersion::V3
+        } else {
+            FractionalVersion::V2
+        };
+        Ok(flagd::load(documents, &self.limits, version)?.document)
     }
 
     /// Compiles `document` and swaps it in; a native one must be newer than the serving
