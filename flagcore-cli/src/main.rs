@@ -27,6 +27,25 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How flagd documents bucket `fractional`: `v2`, flagd's current bucketing (the
+    /// default), or `v3`, by the CBOR encoding of the key (docs/format.md §9.4.3).
+    #[arg(long, global = true, value_name = "v2|v3", value_parser = parse_fractional)]
+    flagd_fractional: Option<flagcore::flagd::FractionalVersion>,
+}
+
+/// The `--flagd-fractional` given, for every store the command makes.
+static FLAGD_FRACTIONAL: std::sync::OnceLock<flagcore::flagd::FractionalVersion> =
+    std::sync::OnceLock::new();
+
+/// An empty store, bucketing flagd documents as `--flagd-fractional` says.
+pub(crate) fn new_store() -> flagcore::Store {
+    let store = flagcore::Store::new();
+    store.set_flagd_fractional(FLAGD_FRACTIONAL.get().copied().unwrap_or_default());
+    store
+}
+
+fn parse_fractional(text: &str) -> Result<flagcore::flagd::FractionalVersion, String> {
+    text.parse()
 }
 
 #[derive(Subcommand)]
@@ -199,6 +218,9 @@ pub(crate) enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(version) = cli.flagd_fractional {
+        let _ = FLAGD_FRACTIONAL.set(version);
+    }
     let result = match cli.command {
         Command::Validate { files } => validate(&files),
         Command::Explain {
@@ -304,7 +326,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 /// Loads a snapshot file into a store; an invalid one lists every error.
 pub(crate) fn load(path: &Path) -> Result<flagcore::Store, Failure> {
     let bytes = read(path)?;
-    let store = flagcore::Store::new();
+    let store = new_store();
     store.update(&bytes).map_err(|e| {
         let lines: Vec<String> = e
             .validation_errors()
@@ -321,6 +343,11 @@ pub(crate) fn load(path: &Path) -> Result<flagcore::Store, Failure> {
 }
 
 fn import_flagd(files: &[PathBuf], version: u64) -> Result<(), Failure> {
+    if FLAGD_FRACTIONAL.get() == Some(&flagcore::flagd::FractionalVersion::V3) {
+        return Err(Failure::Usage(
+            "import writes rollouts with flagd's current (v2) bucketing; v3's CBOR-keyed buckets have no native equivalent".into(),
+        ));
+    }
     let documents = files
         .iter()
         .map(|f| read(f))

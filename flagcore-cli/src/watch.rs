@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flagcore::source::{FileOptions, FileSource, HttpOptions, HttpSource, Outcome, Status};
-use flagcore::{EvaluationContext, Store};
+use flagcore::EvaluationContext;
 
 use crate::{attrs, explain, Failure};
 
@@ -22,7 +22,7 @@ pub(crate) fn run(
         return Err(Failure::Usage("--interval-ms must be at least 1".into()));
     }
     let owned = attrs::parse(raw_attrs)?;
-    let store = Arc::new(Store::new());
+    let store = Arc::new(crate::new_store());
     let (changed, wake) = mpsc::channel::<()>();
     let report = move |status: &Status| {
         match &status.last_outcome {

@@ -458,3 +458,37 @@ fn import_flagd_merges_files_and_exits_0_when_everything_converts() {
     let out = flagcore(&["import", "flagd", "/no/such/file.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn flagd_fractional_v3_buckets_by_cbor_keys_and_import_refuses_it() {
+    let file = flagd_conformance();
+    let explain = |extra: &[&str]| {
+        let mut args = vec![
+            "explain",
+            file.as_str(),
+            "fractional-flag",
+            "--attr",
+            "user.name=jack",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = flagcore(&args);
+        assert_eq!(out.status.code(), Some(0));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["value"].clone()
+    };
+    // flagd's conformance tables: `jack` is in hearts under v2 and diamonds under v3.
+    assert_eq!(explain(&[]), "hearts");
+    assert_eq!(explain(&["--flagd-fractional", "v2"]), "hearts");
+    assert_eq!(explain(&["--flagd-fractional", "v3"]), "diamonds");
+    let out = flagcore(&["import", "flagd", &file, "--flagd-fractional", "v3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let out = flagcore(&[
+        "explain",
+        &file,
+        "fractional-flag",
+        "--flagd-fractional",
+        "v1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -115,7 +115,7 @@ pub(crate) fn run(options: Options) -> Result<(), Failure> {
         .map_err(listen_failed)?;
     let address = listener.local_addr().map_err(listen_failed)?;
 
-    let store = Arc::new(Store::new());
+    let store = Arc::new(crate::new_store());
     let served = Arc::new(snapshot::Served::default());
     let metrics = Arc::new(metrics::Metrics::new());
     let source = snapshot::watch(&store, &options.file, &served, &metrics)
