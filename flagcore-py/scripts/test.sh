@@ -24,8 +24,10 @@ echo "--- installing maturin, openfeature-sdk, its OpenTelemetry hook, mypy into
 # openfeature-hooks-opentelemetry and opentelemetry-sdk: tests/test_otel.py, the provider
 # under OpenFeature's own OpenTelemetry hook; opentelemetry-proto: tests/test_otlp.py, the
 # OTLP receiver decoding what the exposure sink and OtelMetrics send.
+# openfeature-flagd-core: flagd's own Python evaluator, the oracle of tests/test_flagd_core.py.
 "$PY" "${PIP[@]:1}" "maturin>=1.9.4,<2" "openfeature-sdk>=0.8" "mypy>=1.10" \
-    "openfeature-hooks-opentelemetry>=0.3" "opentelemetry-sdk>=1.30" "opentelemetry-proto>=1.30"
+    "openfeature-hooks-opentelemetry>=0.3" "opentelemetry-sdk>=1.30" "opentelemetry-proto>=1.30" \
+    "openfeature-flagd-core>=2,<3"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -240,6 +240,17 @@ impl Store {
         self.load_files(py, paths)
     }
 
+    /// How flagd documents loaded from now on bucket `fractional`: `"v2"`, flagd's current
+    /// bucketing (the default), or `"v3"`, by the CBOR encoding of the key, as flagd's
+    /// Python core 2.x does. Anything else raises `ValueError`.
+    fn set_flagd_fractional(&self, version: &str) -> PyResult<()> {
+        let version = version
+            .parse::<flagcore::flagd::FractionalVersion>()
+            .map_err(PyValueError::new_err)?;
+        self.inner.set_flagd_fractional(version);
+        Ok(())
+    }
+
     /// The serving snapshot's version, `None` before the first.
     #[getter]
     fn version(&self) -> Option<u64> {

@@ -108,6 +108,10 @@ class Store:
         """Reads the flagd flag files at ``paths`` and swaps them in merged, as
         ``from_files`` does; returns the new version. On any error, an unreadable file
         included, the serving snapshot stays."""
+    def set_flagd_fractional(self, version: str) -> None:
+        """How flagd documents loaded from now on bucket ``fractional``: ``"v2"``, flagd's
+        current bucketing (the default), or ``"v3"``, by the CBOR encoding of the key, as
+        flagd's Python core 2.x does. Anything else raises ``ValueError``."""
     @property
     def version(self) -> builtins.int | None:
         """The serving snapshot's version, ``None`` before the first."""

@@ -2,6 +2,10 @@
 //! as a tree of nodes in one array, `$ref`s inlined and operators resolved, so evaluation
 //! (eval/logic.rs) walks enums and parses nothing. Data only, like the rest of `document`.
 
+use std::cmp::Ordering;
+
+use crate::primitives::semver::{OwnedVersion, Version};
+
 /// A node's position in [`Logic::nodes`].
 pub(crate) type NodeId = u32;
 
@@ -77,7 +81,59 @@ pub(crate) enum Node {
     StartsWith(Box<[NodeId]>),
     EndsWith(Box<[NodeId]>),
     SemVer(Box<[NodeId]>),
+    /// `sem_ver` whose operator and target version are literals, read at load.
+    SemVerFixed {
+        version: NodeId,
+        op: SemVerOp,
+        target: OwnedVersion,
+    },
     Fractional(Fractional),
+}
+
+/// `sem_ver`'s operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SemVerOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `~`: same major and minor version.
+    SameMinor,
+    /// `^`: same major version.
+    SameMajor,
+}
+
+impl SemVerOp {
+    pub(crate) fn parse(op: &str) -> Option<SemVerOp> {
+        Some(match op {
+            "=" => SemVerOp::Eq,
+            "!=" => SemVerOp::Ne,
+            "<" => SemVerOp::Lt,
+            "<=" => SemVerOp::Le,
+            ">" => SemVerOp::Gt,
+            ">=" => SemVerOp::Ge,
+            "~" => SemVerOp::SameMinor,
+            "^" => SemVerOp::SameMajor,
+            _ => return None,
+        })
+    }
+
+    /// Whether `version` relates so to `target`.
+    pub(crate) fn holds(self, version: &Version<'_>, target: &Version<'_>) -> bool {
+        let order = version.precedence(target);
+        match self {
+            SemVerOp::Eq => order == Ordering::Equal,
+            SemVerOp::Ne => order != Ordering::Equal,
+            SemVerOp::Lt => order == Ordering::Less,
+            SemVerOp::Le => order != Ordering::Greater,
+            SemVerOp::Gt => order == Ordering::Greater,
+            SemVerOp::Ge => order != Ordering::Less,
+            SemVerOp::SameMinor => version.same_minor(target),
+            SemVerOp::SameMajor => version.same_major(target),
+        }
+    }
 }
 
 /// What a `var` path reads.

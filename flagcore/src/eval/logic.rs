@@ -13,11 +13,11 @@ use super::context::EvaluationContext;
 use super::details::{Decision, ErrorCode, Reason};
 use super::{clock, Evaluator, Trace};
 use crate::document::logic::{
-    Arithmetic, Broken, Compare, FlagdFlag, Fractional, Node, NodeId, Targeting, VarPath,
+    Arithmetic, Broken, Compare, FlagdFlag, Fractional, Node, NodeId, SemVerOp, Targeting, VarPath,
 };
 use crate::primitives::cbor;
 use crate::primitives::murmur3::{murmur3_32, murmur3_32_of};
-use crate::primitives::semver::Version;
+use crate::primitives::semver::{OwnedVersion, Version};
 use crate::primitives::value::Value;
 
 /// Bytes of strings one evaluation may build; a `cat` result beyond this makes the
@@ -218,6 +218,11 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
             Node::StartsWith(args) => return self.affix(args, |s, a| s.starts_with(a)),
             Node::EndsWith(args) => return self.affix(args, |s, a| s.ends_with(a)),
             Node::SemVer(args) => return self.sem_ver(args),
+            Node::SemVerFixed {
+                version,
+                op,
+                target,
+            } => return self.sem_ver_fixed(*version, *op, target),
             Node::Fractional(fractional) => return self.fractional(fractional),
         })
     }
@@ -571,18 +576,17 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
         };
         let version = Version::parse_flagd(version).ok_or(Failed)?;
         let target = Version::parse_flagd(target).ok_or(Failed)?;
-        let order = version.precedence(&target);
-        Ok(Val::Bool(match op {
-            "=" => order == Ordering::Equal,
-            "!=" => order != Ordering::Equal,
-            "<" => order == Ordering::Less,
-            "<=" => order != Ordering::Greater,
-            ">" => order == Ordering::Greater,
-            ">=" => order != Ordering::Less,
-            "~" => version.same_minor(&target),
-            "^" => version.same_major(&target),
-            _ => return Err(Failed),
-        }))
+        let op = SemVerOp::parse(op).ok_or(Failed)?;
+        Ok(Val::Bool(op.holds(&version, &target)))
+    }
+
+    /// `sem_ver` with the operator and target read at load.
+    fn sem_ver_fixed(&mut self, version: NodeId, op: SemVerOp, target: &OwnedVersion) -> Eval<'e> {
+        let version = self.eval(version)?;
+        let version = self.version_text(version)?;
+        let version = self.text(&version).ok_or(Failed)?;
+        let version = Version::parse_flagd(version).ok_or(Failed)?;
+        Ok(Val::Bool(op.holds(&version, &target.as_version())))
     }
 
     fn version_text(&mut self, value: Val<'e>) -> Eval<'e> {
@@ -663,6 +667,21 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
             ];
             return Ok(murmur3_32_of(&parts, 0));
         };
+        // An integer attribute is encoded exactly, not through a float: keys are often ids
+        // beyond 2^53.
+        if let Some(Node::Var {
+            path: VarPath::Attribute(name),
+            ..
+        }) = self.nodes.get(key as usize)
+        {
+            if let Some(Value::Int(i)) = self.ctx.named(name) {
+                let encoded = match u64::try_from(i) {
+                    Ok(unsigned) => cbor::head(0, unsigned, &mut first),
+                    Err(_) => cbor::head(1, (-1 - i128::from(i)) as u64, &mut first),
+                };
+                return Ok(murmur3_32(encoded, 0));
+            }
+        }
         let value = self.eval(key)?;
         Ok(match value {
             Val::Number(n) => murmur3_32(cbor::number(n, &mut first), 0),

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use crate::document::json::{Json, Number};
 use crate::document::logic::{
-    Arithmetic, Compare, Fractional, LiteralBuckets, Logic, Node, NodeId, VarPath,
+    Arithmetic, Compare, Fractional, LiteralBuckets, Logic, Node, NodeId, SemVerOp, VarPath,
 };
+use crate::primitives::semver::Version;
 
 /// Compiles expressions against one document's `$evaluators`, sharing each evaluator's
 /// nodes between the places that `$ref` it.
@@ -110,11 +111,29 @@ impl<'j, 'd> Compiler<'j, 'd> {
             "max" => Node::Arithmetic(Arithmetic::Max, self.all(args)?),
             "starts_with" => Node::StartsWith(self.all(args)?),
             "ends_with" => Node::EndsWith(self.all(args)?),
-            "sem_ver" => Node::SemVer(self.all(args)?),
+            "sem_ver" => self.sem_ver(args)?,
             "fractional" => self.fractional(args)?,
             other => return Err(format!("unknown operator `{other}`")),
         };
         Ok(self.push(node))
+    }
+
+    /// `sem_ver`, with its operator and target read now when they are literals that flagd
+    /// accepts; anything else is left to evaluation, which reports it as flagd does.
+    fn sem_ver(&mut self, args: &'j [Json<'d>]) -> Result<Node, String> {
+        if let [version, Json::String(op), Json::String(target)] = args {
+            let op = SemVerOp::parse(op);
+            let target = Version::parse_flagd(target).map(Version::to_owned_version);
+            if let (Some(op), Some(target)) = (op, target) {
+                let version = self.expression(version)?;
+                return Ok(Node::SemVerFixed {
+                    version,
+                    op,
+                    target,
+                });
+            }
+        }
+        Ok(Node::SemVer(self.all(args)?))
     }
 
     fn first(&mut self, args: &'j [Json<'d>]) -> Result<Option<NodeId>, String> {
