@@ -73,6 +73,40 @@ func ExampleStore_Update() {
 	// 1
 }
 
+func ExampleStore_UpdateMerged() {
+	// Two flagd documents, as flagd serves several sources: a later definition of a flag
+	// replaces an earlier one, and $evaluators are shared.
+	base := []byte(`{"$evaluators": {"is_staff": {"ends_with": [{"var": "email"}, "@example.com"]}},
+	  "flags": {
+	    "new-checkout": {"state": "ENABLED", "variants": {"on": true, "off": false},
+	                     "defaultVariant": "off"},
+	    "banner": {"state": "ENABLED", "variants": {"staff": "Hello, colleague", "all": "Hello"},
+	               "defaultVariant": "all",
+	               "targeting": {"if": [{"$ref": "is_staff"}, "staff", "all"]}}}}`)
+	team := []byte(`{"flags": {"new-checkout": {"state": "ENABLED",
+	  "variants": {"on": true, "off": false}, "defaultVariant": "on"}}}`)
+
+	store := flagcore.NewStore()
+	defer store.Close()
+	version, err := store.UpdateMerged(base, team)
+	fmt.Println(version, err)
+	ctx, _ := flagcore.NewAnonymousContext(flagcore.String("email", "ada@example.com"))
+	defer ctx.Close()
+	fmt.Println(store.Bool("new-checkout", false, ctx), store.String("banner", "", ctx))
+
+	// A format can be stated instead of detected: read as native, a flagd document is
+	// refused, and the merged one keeps serving.
+	_, err = store.UpdateAs(team, flagcore.FormatNative)
+	fmt.Println(errors.Is(err, flagcore.ErrInvalidSnapshot))
+	version, err = store.UpdateAs(team, flagcore.FormatFlagd)
+	fmt.Println(version, err, store.String("banner", "none", ctx))
+	// Output:
+	// 1 <nil>
+	// true Hello, colleague
+	// true
+	// 2 <nil> none
+}
+
 func ExampleStore_Kill() {
 	store, _ := flagcore.NewStoreFromBytes([]byte(exampleSnapshot))
 	defer store.Close()

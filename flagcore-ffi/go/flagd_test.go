@@ -3,9 +3,13 @@ package flagcore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	flagcore "github.com/flagcore/flagcore/flagcore-ffi/go"
@@ -195,4 +199,237 @@ func TestFlagdErrorsThroughTheProvider(t *testing.T) {
 		meta.FlagMetadata["version"] != "v2" || meta.FlagMetadata["integer"] != 2.0 {
 		t.Errorf("metadata-flag = %+v, %v", meta, err)
 	}
+}
+
+// A second flagd document, merged after flags.json: it redefines boolean-flag (later
+// definitions win) and adds a flag whose targeting uses flags.json's $evaluators.
+const flagdOverride = `{"flags": {
+  "boolean-flag": {"state": "ENABLED", "variants": {"on": true, "off": false},
+                   "defaultVariant": "off"},
+  "admin-flag": {"state": "ENABLED", "variants": {"yes": "yes", "no": "no"},
+                 "defaultVariant": "no",
+                 "targeting": {"if": [{"$ref": "is_privileged"}, "yes", "no"]}}}}`
+
+// servesFlagsJSON reports whether store serves flags.json's fractional-flag as flagd
+// buckets it.
+func servesFlagsJSON(t *testing.T, store *flagcore.Store) bool {
+	t.Helper()
+	ctx, err := flagcore.NewAnonymousContext(flagcore.String("user.name", "jack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	return store.String("fractional-flag", "fallback", ctx) == "hearts"
+}
+
+func wantVersion(t *testing.T, store *flagcore.Store, want uint64) {
+	t.Helper()
+	if got, ok := store.Version(); !ok || got != want {
+		t.Errorf("version = %d, %v; want %d", got, ok, want)
+	}
+}
+
+func wantCode(t *testing.T, err error, code flagcore.Code) {
+	t.Helper()
+	var e *flagcore.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Errorf("err = %v; want code %s", err, code)
+	}
+}
+
+func TestFlagdStatedFormat(t *testing.T) {
+	doc, err := os.ReadFile(flagdFlags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flagcore.NewStoreFromFileAs(flagdFlags, flagcore.FormatFlagd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	wantVersion(t, store, 1)
+
+	// Stated as native, a flagd file is no snapshot: refused, the serving one stays.
+	if _, err := store.UpdateAs(doc, flagcore.FormatNative); !errors.Is(err, flagcore.ErrInvalidSnapshot) {
+		t.Errorf("flagd as native: %v", err)
+	}
+	if _, err := store.UpdateFileAs(flagdFlags, flagcore.FormatNative); !errors.Is(err, flagcore.ErrInvalidSnapshot) {
+		t.Errorf("flagd file as native: %v", err)
+	}
+	// Stated as flagd, documents that are not flagd documents are refused the same way.
+	for _, notFlagd := range []string{`{"version": 3}`, `[1, 2]`, `flags`, ``, `{"flags": ["boolean-flag"]}`} {
+		_, err := store.UpdateAs([]byte(notFlagd), flagcore.FormatFlagd)
+		var e *flagcore.Error
+		if !errors.As(err, &e) || e.Code != flagcore.CodeInvalidSnapshot || len(e.ValidationErrors) == 0 {
+			t.Errorf("%q as flagd: %v", notFlagd, err)
+		}
+	}
+	// A number that is no Format is an error, not a crash.
+	_, err = store.UpdateAs(doc, flagcore.Format(7))
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	_, err = store.UpdateFileAs(flagdFlags, flagcore.Format(7))
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	if _, err := store.UpdateFileAs("/nonexistent/flags.json", flagcore.FormatFlagd); !errors.Is(err, flagcore.ErrIO) {
+		t.Errorf("missing file: %v", err)
+	}
+	wantVersion(t, store, 1)
+	if !servesFlagsJSON(t, store) {
+		t.Error("a refused update changed what is served")
+	}
+
+	// Stated rightly, or detected: the next versions.
+	for i, format := range []flagcore.Format{flagcore.FormatFlagd, flagcore.FormatDetect} {
+		version, err := store.UpdateAs(doc, format)
+		if err != nil || version != uint64(2+i) {
+			t.Errorf("as %s: %d, %v", format, version, err)
+		}
+	}
+	version, err := store.UpdateFileAs(flagdFlags, flagcore.FormatDetect)
+	if err != nil || version != 4 {
+		t.Errorf("file, detected: %d, %v", version, err)
+	}
+
+	if _, err := flagcore.NewStoreFromBytesAs(doc, flagcore.FormatNative); !errors.Is(err, flagcore.ErrInvalidSnapshot) {
+		t.Errorf("NewStoreFromBytesAs native: %v", err)
+	}
+	_, err = flagcore.NewStoreFromBytesAs(doc, flagcore.Format(3))
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	_, err = flagcore.NewStoreFromFileAs(flagdFlags, flagcore.Format(3))
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	fromBytes, err := flagcore.NewStoreFromBytesAs(doc, flagcore.FormatFlagd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromBytes.Close()
+	if !servesFlagsJSON(t, fromBytes) {
+		t.Error("NewStoreFromBytesAs: fractional-flag")
+	}
+
+	names := map[flagcore.Format]string{flagcore.FormatDetect: "detect", flagcore.FormatNative: "native",
+		flagcore.FormatFlagd: "flagd", flagcore.Format(9): "Format(9)"}
+	for format, name := range names {
+		if format.String() != name {
+			t.Errorf("%d: %q, want %q", uint32(format), format.String(), name)
+		}
+	}
+}
+
+func TestFlagdMerged(t *testing.T) {
+	doc, err := os.ReadFile(flagdFlags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flagcore.NewStoreMerged(doc, []byte(flagdOverride))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	wantVersion(t, store, 1)
+	if !servesFlagsJSON(t, store) || store.Bool("boolean-flag", true, nil) {
+		t.Error("merged: flags.json's flags, the later boolean-flag")
+	}
+	admin, err := flagcore.NewAnonymousContext(flagcore.String("role", "admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// The second document's flag uses the first one's evaluator is_privileged.
+	if got := store.String("admin-flag", "fallback", admin); got != "yes" {
+		t.Errorf("admin-flag for an admin = %q", got)
+	}
+	// Each flag keeps its own document's metadata: admin-flag has none of flags.json's.
+	snap, err := store.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminMeta, err1 := snap.Metadata("admin-flag")
+	fileMeta, err2 := snap.Metadata("metadata-flag")
+	snap.Close()
+	if err1 != nil || err2 != nil || len(adminMeta) != 0 || fileMeta["flagSetId"] != "conformance" {
+		t.Errorf("metadata: admin-flag %v (%v), metadata-flag %v (%v)", adminMeta, err1, fileMeta, err2)
+	}
+
+	changes := make(chan flagcore.Change, 4)
+	unsubscribe, err := store.Subscribe(func(c flagcore.Change) { changes <- c })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsubscribe()
+	// In the other order, flags.json's boolean-flag wins, and admin-flag is still there.
+	version, err := store.UpdateMerged([]byte(flagdOverride), doc)
+	if err != nil || version != 2 || !store.Bool("boolean-flag", false, nil) {
+		t.Errorf("reversed: %d, %v", version, err)
+	}
+	if c := <-changes; c.Version != 2 || !slices.Contains(c.Flags, "boolean-flag") {
+		t.Errorf("change = %+v", c)
+	}
+
+	// Refused merges keep the serving snapshot.
+	_, err = store.UpdateMerged()
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	for _, bad := range []string{`{"version": 9}`, `[]`, "{\"flags\": {\"caf\xe9\": {}}}"} {
+		if _, err := store.UpdateMerged(doc, []byte(bad)); !errors.Is(err, flagcore.ErrInvalidSnapshot) {
+			t.Errorf("merged with %q: %v", bad, err)
+		}
+	}
+	wantVersion(t, store, 2)
+	if !servesFlagsJSON(t, store) || !store.Bool("boolean-flag", false, nil) {
+		t.Error("a refused merge changed what is served")
+	}
+
+	_, err = flagcore.NewStoreMerged()
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	if _, err := flagcore.NewStoreMerged(doc, nil); !errors.Is(err, flagcore.ErrInvalidSnapshot) {
+		t.Errorf("NewStoreMerged with an empty document: %v", err)
+	}
+
+	store.Close()
+	if _, err := store.UpdateMerged(doc); !errors.Is(err, flagcore.ErrClosed) {
+		t.Errorf("closed: %v", err)
+	}
+	if _, err := store.UpdateAs(doc, flagcore.FormatFlagd); !errors.Is(err, flagcore.ErrClosed) {
+		t.Errorf("closed: %v", err)
+	}
+}
+
+func TestFlagdFiles(t *testing.T) {
+	override := filepath.Join(t.TempDir(), "override.json")
+	if err := os.WriteFile(override, []byte(flagdOverride), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store, err := flagcore.NewStoreFromFiles(flagdFlags, override)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	wantVersion(t, store, 1)
+	if !servesFlagsJSON(t, store) || store.Bool("boolean-flag", true, nil) {
+		t.Error("merged files: flags.json's flags, the later boolean-flag")
+	}
+	version, err := store.UpdateFiles(flagdFlags)
+	if err != nil || version != 2 || !store.Bool("boolean-flag", false, nil) {
+		t.Errorf("one file: %d, %v", version, err)
+	}
+
+	// One file that cannot be read: nothing is loaded, and the error names it.
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	_, err = store.UpdateFiles(override, missing)
+	var e *flagcore.Error
+	if !errors.As(err, &e) || e.Code != flagcore.CodeIO || !strings.Contains(e.Message, "missing.json") {
+		t.Errorf("missing file: %v", err)
+	}
+	_, err = store.UpdateFiles(override, "")
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	_, err = store.UpdateFiles()
+	wantCode(t, err, flagcore.CodeInvalidArgument)
+	wantVersion(t, store, 2)
+	if !store.Bool("boolean-flag", false, nil) {
+		t.Error("a refused update changed what is served")
+	}
+
+	if _, err := flagcore.NewStoreFromFiles(missing); !errors.Is(err, flagcore.ErrIO) {
+		t.Errorf("NewStoreFromFiles of a missing file: %v", err)
+	}
+	_, err = flagcore.NewStoreFromFiles()
+	wantCode(t, err, flagcore.CodeInvalidArgument)
 }

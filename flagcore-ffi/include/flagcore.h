@@ -324,6 +324,40 @@ typedef uint32_t fc_value_kind;
 #endif // __cplusplus
 
 /**
+ * The format of a flag document, for `fc_store_update_as` and the other `_as` functions,
+ * passed as a `uint32_t`: any other number is `FC_RESULT_INVALID_ARGUMENT`.
+ */
+enum fc_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Told apart by the content, as `fc_store_update` does: flagd when the document says
+     * so (a flagd `$schema`, `$evaluators`) or has no `version` and flags with a `state`
+     * or a `defaultVariant`; native otherwise.
+     */
+    FC_FORMAT_DETECT = 0,
+    /**
+     * flagcore's own snapshot format (`docs/format.md` §2), whose `version` must be newer
+     * than the serving one.
+     */
+    FC_FORMAT_NATIVE = 1,
+    /**
+     * OpenFeature flagd flag definitions (`docs/format.md` §9). They carry no version:
+     * each one loaded takes the next version after the serving one.
+     */
+    FC_FORMAT_FLAGD = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fc_format fc_format;
+#else
+typedef uint32_t fc_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The guardrails of the serving snapshot and their state when `fc_store_guardrails` was
  * called (a copy: later observations do not change it), in document order of their
  * flags. Free with `fc_guardrails_free`.
@@ -1236,6 +1270,128 @@ fc_result fc_store_flush_exposures(const struct fc_store *store);
  */
 fc_result fc_store_exposure_stats(const struct fc_store *store,
                                   struct fc_exposure_stats *out_stats);
+
+/**
+ * Like `fc_store_new_from_bytes`, reading the document in `format` (an `fc_format`):
+ * `FC_FORMAT_NATIVE` or `FC_FORMAT_FLAGD` parse it as that format only, `FC_FORMAT_DETECT`
+ * as `fc_store_new_from_bytes` does. Any other number is `FC_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `bytes` must be valid for `len` bytes; `out_store` NULL or valid for a write.
+ */
+fc_result fc_store_new_from_bytes_as(const uint8_t *bytes,
+                                     size_t len,
+                                     uint32_t format,
+                                     struct fc_store **out_store);
+
+/**
+ * Like `fc_store_new_from_file`, reading the document in `format` (an `fc_format`), as
+ * `fc_store_new_from_bytes_as` does.
+ *
+ * # Safety
+ *
+ * `path` must be valid for `path_len` bytes; `out_store` NULL or valid for a write.
+ */
+fc_result fc_store_new_from_file_as(const char *path,
+                                    size_t path_len,
+                                    uint32_t format,
+                                    struct fc_store **out_store);
+
+/**
+ * Creates a store serving the `documents_len` flagd documents of `documents` merged in
+ * order, as flagd merges its sources: a later document's definition of a flag replaces an
+ * earlier one, `$evaluators` are shared, and each flag keeps its own document's top-level
+ * `metadata`. Its version is 1. No document (`documents_len` 0) is
+ * `FC_RESULT_INVALID_ARGUMENT`; a NULL element with a length, `FC_RESULT_NULL_POINTER`;
+ * a document that is not a flagd document (not JSON, not UTF-8, no `flags` object),
+ * `FC_RESULT_INVALID_SNAPSHOT`.
+ *
+ * # Safety
+ *
+ * `documents` NULL or valid for `documents_len` `fc_str`s, each valid for its length;
+ * `out_store` NULL or valid for a write.
+ */
+fc_result fc_store_new_merged(const struct fc_str *documents,
+                              size_t documents_len,
+                              struct fc_store **out_store);
+
+/**
+ * Creates a store serving the flagd files at the `paths_len` `paths` (each `len` bytes,
+ * not NUL-terminated) merged in order, as `fc_store_new_merged` merges documents. Every
+ * file is read before any is loaded; one that cannot be read is `FC_RESULT_IO` naming it.
+ * No path is `FC_RESULT_INVALID_ARGUMENT`, and so is an empty one.
+ *
+ * # Safety
+ *
+ * `paths` NULL or valid for `paths_len` `fc_str`s, each valid for its length;
+ * `out_store` NULL or valid for a write.
+ */
+fc_result fc_store_new_from_files(const struct fc_str *paths,
+                                  size_t paths_len,
+                                  struct fc_store **out_store);
+
+/**
+ * Like `fc_store_update`, reading the document in `format` (an `fc_format`):
+ * `FC_FORMAT_NATIVE` or `FC_FORMAT_FLAGD` parse it as that format only, so a flagd
+ * document stated as native (or a document with no `flags` object stated as flagd) is
+ * `FC_RESULT_INVALID_SNAPSHOT`; `FC_FORMAT_DETECT` is `fc_store_update`. Any other
+ * number is `FC_RESULT_INVALID_ARGUMENT`. On failure the serving snapshot stays.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `bytes` valid for `len` bytes; `out_version` NULL or valid.
+ */
+fc_result fc_store_update_as(const struct fc_store *store,
+                             const uint8_t *bytes,
+                             size_t len,
+                             uint32_t format,
+                             uint64_t *out_version);
+
+/**
+ * Like `fc_store_update_as`, reading the document from the file at `path` (`path_len`
+ * bytes, not NUL-terminated); may also fail with `FC_RESULT_IO`.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `path` valid for `path_len` bytes; `out_version` NULL or valid.
+ */
+fc_result fc_store_update_file_as(const struct fc_store *store,
+                                  const char *path,
+                                  size_t path_len,
+                                  uint32_t format,
+                                  uint64_t *out_version);
+
+/**
+ * Validates the `documents_len` flagd documents of `documents` merged as
+ * `fc_store_new_merged` merges them, and swaps the result in; `*out_version` (unless
+ * NULL) receives the new version, the next after the serving one. On failure the serving
+ * snapshot stays, with `fc_store_new_merged`'s codes.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `documents` NULL or valid for `documents_len` `fc_str`s, each
+ * valid for its length; `out_version` NULL or valid.
+ */
+fc_result fc_store_update_merged(const struct fc_store *store,
+                                 const struct fc_str *documents,
+                                 size_t documents_len,
+                                 uint64_t *out_version);
+
+/**
+ * Reads the flagd files at the `paths_len` `paths` and swaps them in merged, as
+ * `fc_store_new_from_files` does; `*out_version` (unless NULL) receives the new version.
+ * On any failure, a file that cannot be read included, the serving snapshot stays.
+ *
+ * # Safety
+ *
+ * `store` NULL or live; `paths` NULL or valid for `paths_len` `fc_str`s, each valid for
+ * its length; `out_version` NULL or valid.
+ */
+fc_result fc_store_update_files(const struct fc_store *store,
+                                const struct fc_str *paths,
+                                size_t paths_len,
+                                uint64_t *out_version);
 
 /**
  * Reports what the application saw after serving variant `variant` of flag `flag`: a

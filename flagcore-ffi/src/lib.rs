@@ -14,6 +14,7 @@ mod context;
 mod details;
 mod error;
 mod exposure;
+mod format;
 mod guardrail;
 mod lists;
 mod panic;
@@ -39,6 +40,11 @@ pub use exposure::{
     fc_exposure, fc_exposure_callback, fc_exposure_options, fc_exposure_stats,
     fc_store_exposure_stats, fc_store_flush_exposures, fc_store_track_exposures,
     fc_store_track_exposures_json_lines,
+};
+pub use format::{
+    fc_format, fc_store_new_from_bytes_as, fc_store_new_from_file_as, fc_store_new_from_files,
+    fc_store_new_merged, fc_store_update_as, fc_store_update_file_as, fc_store_update_files,
+    fc_store_update_merged,
 };
 pub use guardrail::{
     fc_guardrail, fc_guardrail_trip_callback, fc_guardrails, fc_guardrails_free, fc_guardrails_get,

@@ -117,7 +117,7 @@ impl Drop for StoreHandle {
 /// # Safety
 ///
 /// `out_store` must be non-NULL and valid for a write.
-unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
+pub(crate) unsafe fn give(store: Store, out_store: *mut *mut fc_store) {
     // SAFETY: this function's contract: `out_store` is non-NULL and valid for a write of
     // one `*mut fc_store`.
     unsafe { write_out(out_store, fc_store::into_raw(StoreHandle::new(store))) }
