@@ -453,3 +453,16 @@ fn cbor_bucketing_hashes_numbers_and_booleans_by_value_and_takes_whole_weights()
         "a fractional weight is an operator error with CBOR keys"
     );
 }
+
+#[test]
+fn a_merge_names_the_document_without_flags() {
+    let good = br#"{"flags": {}}"#;
+    let err = Store::new()
+        .update_merged(&[good, br#"{"$evaluators": {}}"#])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("document 2 of 2: a flagd document needs a `flags` object"),
+        "{err}"
+    );
+}

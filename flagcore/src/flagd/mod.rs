@@ -253,9 +253,14 @@ impl<'j, 'd> Merged<'j, 'd> {
                 )),
             }
             let Some(Json::Object(flags)) = tree.get("flags") else {
+                let which = if trees.len() > 1 {
+                    format!("document {} of {}: ", file + 1, trees.len())
+                } else {
+                    String::new()
+                };
                 return Err(refuse(
                     Kind::MissingField,
-                    "a flagd document needs a `flags` object",
+                    format!("{which}a flagd document needs a `flags` object"),
                 ));
             };
             for (name, definition) in flags.iter() {
