@@ -25,7 +25,7 @@ BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 
 
 # The groups of this crate's benches; target/criterion also holds other crates' (ffi/).
-GROUPS = ("evaluate/", "metrics/", "load/", "contention/", "peers/")
+GROUPS = ("evaluate/", "metrics/", "load/", "contention/", "peers/", "flagd/")
 
 
 def medians():
