@@ -466,3 +466,30 @@ fn a_merge_names_the_document_without_flags() {
         "{err}"
     );
 }
+
+#[test]
+fn diff_of_flagd_documents_shows_flagd_members_and_numbers_versions_as_a_store_does() {
+    use flagcore::diff::{diff, Contexts, Options};
+    let old = br#"{"flags": {"f": {"state": "ENABLED", "variants": {"on": true, "off": false},
+        "defaultVariant": "off", "targeting": {"fractional": [["on", 10], ["off", 90]]}}}}"#;
+    let new = br#"{"flags": {"f": {"state": "ENABLED", "variants": {"on": true, "off": false},
+        "defaultVariant": "off", "targeting": {"fractional": [["on", 50], ["off", 50]]}}}}"#;
+    let report = diff(old, new, Contexts::Synthetic(2_000), &Options::new()).unwrap();
+    assert_eq!((report.old_version, report.new_version), (1, 2));
+    assert!(report.version_increases());
+    let flag = &report.flags[0];
+    assert_eq!(
+        flag.structural[0].path,
+        "flags.f.targeting.fractional[0][1]"
+    );
+    // Growing the first bucket moves users only into it, as in flagd.
+    assert!(
+        flag.changed > 600 && flag.changed < 1_000,
+        "{}",
+        flag.changed
+    );
+    assert!(flag
+        .transitions
+        .iter()
+        .all(|t| t.to.as_deref() == Some("on")));
+}

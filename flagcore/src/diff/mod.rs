@@ -48,6 +48,7 @@ mod json;
 mod lists;
 mod structural;
 
+use crate::flagd::Format;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::time::SystemTime;
@@ -362,9 +363,17 @@ pub fn diff(
             segment: segment.name,
         })
         .collect();
+    // A flagd document has no version: a store numbers it after the one it serves.
+    let flagd = |bytes: &[u8]| Format::detect(bytes) == Format::Flagd;
+    let old_version = if flagd(old) { 1 } else { old_document.version };
+    let new_version = if flagd(new) {
+        old_version + 1
+    } else {
+        new_document.version
+    };
     Ok(DiffReport {
-        old_version: old_document.version,
-        new_version: new_document.version,
+        old_version,
+        new_version,
         contexts: evaluated,
         flags,
         segments,

@@ -221,6 +221,10 @@ fn flag_changes(out: &mut Out, path: &str, name: &str, old: &Value, new: &Value)
     }
     out.member(path, "description", old, new);
     out.member(path, "metadata", old, new);
+    // A flagd flag's own members (docs/format.md §9.2); absent from native flags.
+    out.member(path, "state", old, new);
+    out.member(path, "defaultVariant", old, new);
+    out.member(path, "targeting", old, new);
     prerequisites(out, &format!("{path}.prerequisites"), old, new);
     targets(out, &format!("{path}.targets"), old, new);
     rules(out, &format!("{path}.rules"), old, new);

@@ -3,8 +3,9 @@
 //! MurmurHash3 buckets.
 //!
 //! Values live on the stack: strings are borrowed from the plan or the context, and those
-//! an evaluation builds (`cat`, numbers written out) go into a fixed scratch buffer used as a stack, so an evaluation allocates nothing.
-//! A string that would outgrow it makes the targeting fail like an operator error.
+//! an evaluation builds (`cat`, numbers written out) go into a fixed scratch buffer used
+//! as a stack, so an evaluation allocates nothing. A string that would outgrow it makes
+//! the targeting fail like an operator error.
 
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
@@ -21,7 +22,7 @@ use crate::primitives::semver::{OwnedVersion, Version};
 use crate::primitives::value::Value;
 
 /// Bytes of strings one evaluation may build; a `cat` result beyond this makes the
-/// targeting fail (documented in docs/format.md §9).
+/// targeting fail (documented in docs/format.md §9.4).
 pub(crate) const SCRATCH_BYTES: usize = 1024;
 
 impl<T: Trace> Evaluator<'_, '_, T> {
