@@ -39,9 +39,19 @@ pub(crate) fn set_enabled(
     } else {
         "revived"
     };
-    println!(
-        "{shown}: {action} {flag} (version {} -> {})",
-        edited.from_version, edited.to_version
-    );
+    if edited.to_version == edited.from_version {
+        // A flagd document: its flag's `state` changed, and it has no version.
+        let state = if kill_reason.is_some() {
+            "DISABLED"
+        } else {
+            "ENABLED"
+        };
+        println!("{shown}: {action} {flag} (state {state})");
+    } else {
+        println!(
+            "{shown}: {action} {flag} (version {} -> {})",
+            edited.from_version, edited.to_version
+        );
+    }
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! Editing a snapshot document as an operator does: kill or revive a flag in the file
-//! itself (`enabled`, a note in its `metadata`, the `version` bumped), keeping the order of
-//! everything else. The `flagcore kill` and `flagcore revive` commands are built on it.
+//! itself (`enabled`, a note in its `metadata`, the `version` bumped; in a flagd document,
+//! its `state`), keeping the order of everything else. The `flagcore kill` and
+//! `flagcore revive` commands are built on it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::document::json::{Json, JsonArena, Number};
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind};
+use crate::flagd::{Format, FractionalVersion};
+use crate::limits::Limits;
 
 /// A document after an edit, with its version before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,10 +61,26 @@ pub fn set_enabled(
     kill_reason: Option<&str>,
     now: SystemTime,
 ) -> Result<Edited, EditError> {
-    let from_version = crate::validate(document)?;
-    let to_version = from_version
-        .checked_add(1)
-        .ok_or(EditError::VersionOverflow(from_version))?;
+    // A flagd document serves with broken flags (docs/format.md §9.6), so one that loads
+    // may be edited: refusing would keep an operator from killing a flag in an incident.
+    let flagd = Format::detect(document) == Format::Flagd;
+    let check = |bytes: &[u8]| -> Result<u64, EditError> {
+        if flagd {
+            crate::flagd::load(&[bytes], &Limits::default(), FractionalVersion::V2)?;
+            Ok(0)
+        } else {
+            Ok(crate::validate(bytes)?)
+        }
+    };
+    let from_version = check(document)?;
+    // flagd documents have no version to bump.
+    let to_version = if flagd {
+        from_version
+    } else {
+        from_version
+            .checked_add(1)
+            .ok_or(EditError::VersionOverflow(from_version))?
+    };
     let arena = JsonArena::new();
     // The document was just validated, so it parses.
     let mut json = Json::parse(document, &arena).map_err(syntax)?;
@@ -70,6 +89,13 @@ pub fn set_enabled(
     };
     if let Some(enabled) = entry.get_mut("enabled") {
         *enabled = Json::Bool(kill_reason.is_none());
+    } else if let Some(state) = entry.get_mut("state") {
+        let state_name = if kill_reason.is_some() {
+            "DISABLED"
+        } else {
+            "ENABLED"
+        };
+        *state = Json::String(state_name.into());
     }
     set_kill_note(entry, kill_reason, now, &arena);
     if let Some(v) = json.get_mut("version") {
@@ -79,7 +105,7 @@ pub fn set_enabled(
     }
     let mut text = serde_json::to_vec_pretty(&json).map_err(syntax)?;
     text.push(b'\n');
-    crate::validate(&text)?;
+    check(&text)?;
     Ok(Edited {
         document: text,
         from_version,

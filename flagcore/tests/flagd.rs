@@ -493,3 +493,27 @@ fn diff_of_flagd_documents_shows_flagd_members_and_numbers_versions_as_a_store_d
         .iter()
         .all(|t| t.to.as_deref() == Some("on")));
 }
+
+#[test]
+fn an_operator_kills_a_flagd_flag_in_the_file_even_beside_broken_flags() {
+    let document = std::fs::read(data("flags.json")).unwrap();
+    let now = std::time::SystemTime::now();
+    let killed = flagcore::edit::set_enabled(&document, "string-flag", Some("INC-1"), now).unwrap();
+    assert_eq!(
+        (killed.from_version, killed.to_version),
+        (0, 0),
+        "flagd files have no version"
+    );
+    let store = Store::from_bytes(&killed.document).unwrap();
+    let snapshot = store.snapshot();
+    let d = snapshot.string_details("string-flag", &ctx(), "safe");
+    assert_eq!((d.value, d.reason), ("safe", Reason::Disabled));
+    let note = snapshot
+        .flag_metadata("string-flag")
+        .iter()
+        .any(|(k, v)| &**k == "kill_reason" && *v == MetadataValue::String("INC-1".into()));
+    assert!(note);
+    let revived = flagcore::edit::set_enabled(&killed.document, "string-flag", None, now).unwrap();
+    let store = Store::from_bytes(&revived.document).unwrap();
+    assert_eq!(store.snapshot().string("string-flag", &ctx(), "safe"), "hi");
+}
