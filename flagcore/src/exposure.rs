@@ -416,11 +416,14 @@ impl Consumer {
         loop {
             let interval = lock(&self.options).flush_interval;
             std::thread::park_timeout(interval);
-            // Read after waking, so options replaced meanwhile apply to this drain.
-            let options = lock(&self.options).clone();
             loop {
                 match self.rx.try_recv() {
                     Ok(Message::Exposure(record)) => {
+                        // Read per record: `track_exposures` replaces the options after
+                        // its flush and before anything evaluated later is queued, so a
+                        // record received now sees the options in force when it was made
+                        // (a copy taken on waking could predate the replacement).
+                        let options = lock(&self.options).clone();
                         if let Some(exposure) = self.name(&record, &options) {
                             batch.push(exposure);
                         }
