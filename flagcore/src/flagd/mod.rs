@@ -19,7 +19,8 @@
 //!     "targeting": {"if": [{"ends_with": [{"var": "email"}, "@example.com"]}, "on"]}}}
 //! }"#)?;
 //! let attrs = [("email", "ana@example.com".into())];
-//! let details = store.snapshot().bool_details(
+//! let snapshot = store.snapshot();
+//! let details = snapshot.bool_details(
 //!     "new-welcome", &EvaluationContext::new("ana").with_attributes(&attrs), false);
 //! assert!(details.value);
 //! assert_eq!(details.reason, Reason::TargetingMatch);
