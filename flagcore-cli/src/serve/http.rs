@@ -100,12 +100,13 @@ pub(crate) async fn bind(listen: &str) -> io::Result<tokio::net::TcpListener> {
     Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address")))
 }
 
-/// Accepts connections on `listener` and serves `app` on each until SIGINT or SIGTERM, then
-/// lets requests in progress finish (at most [`DRAIN`]).
+/// Accepts connections on `listener` and serves `app` on each until `stop` (SIGINT or
+/// SIGTERM), then lets requests in progress finish (at most [`DRAIN`]).
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     header_timeout: Duration,
+    stop: StopSignal,
 ) -> io::Result<()> {
     let mut http1 = hyper::server::conn::http1::Builder::new();
     // hyper applies the header timeout only with a timer; it also closes keep-alive
@@ -115,7 +116,7 @@ pub(crate) async fn serve(
         .header_read_timeout(header_timeout)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
-    let stop = stop_signal();
+    let stop = stop.received();
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -158,25 +159,48 @@ fn is_per_connection(e: &io::Error) -> bool {
     )
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn stop_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment it is made: made before the
+/// address is printed, so a signal sent as soon as a script reads the address stops the
+/// server cleanly instead of killing it (the handlers were installed lazily before).
+pub(crate) struct StopSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Installs the handlers; call within the server's runtime.
+    pub(crate) fn install() -> io::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
+    }
+
+    /// Resolves when either signal arrives.
+    async fn received(self) {
+        #[cfg(unix)]
+        {
+            let StopSignal {
+                mut interrupt,
+                mut terminate,
+            } = self;
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -136,13 +136,18 @@ pub(crate) fn run(options: Options) -> Result<(), Failure> {
     });
     let router = router(app, cors, options.request_timeout);
 
+    let stop = {
+        let _runtime = runtime.enter();
+        http::StopSignal::install()
+            .map_err(|e| Failure::Usage(format!("cannot catch SIGINT/SIGTERM: {e}")))?
+    };
     // The address on stdout, so that a script (or a test) listening on port 0 learns it.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "listening on http://{address}");
     let _ = stdout.flush();
     drop(stdout);
     runtime
-        .block_on(http::serve(listener, router, options.request_timeout))
+        .block_on(http::serve(listener, router, options.request_timeout, stop))
         .map_err(|e| Failure::Usage(format!("serving on {address}: {e}")))?;
     eprintln!("flagcore serve: stopped");
     Ok(())
