@@ -6,7 +6,7 @@ for Python (`openfeature-flagd-core`, which flagd's Python provider evaluates wi
     maturin develop --release -m flagcore-py/Cargo.toml    # or pip install the wheel
     /tmp/flagd-peers/bin/python benches/flagd_peers.py
 
-Both evaluate the document of benches/benches/flagd.rs with the same context; the script
+Both evaluate the document of benches/benches/flagd.rs (benches/support/flagd.json) with the same context; the script
 stops unless they give the same answers (except `fractional`, see below), then prints the
 best of five timings per call for each flag. Not run in CI: it measures.
 
@@ -17,7 +17,6 @@ are not compared.
 """
 
 import json
-import re
 import sys
 import timeit
 from pathlib import Path
@@ -27,8 +26,7 @@ from openfeature.contrib.tools.flagd.core.flagd_core import FlagdCore
 from openfeature.evaluation_context import EvaluationContext
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = (ROOT / "benches" / "benches" / "flagd.rs").read_text()
-DOCUMENT = re.search(r'const FLAGD: &str = r#"(.*?)"#;', SOURCE, re.S).group(1)
+DOCUMENT = (ROOT / "benches" / "support" / "flagd.json").read_text()
 
 KEY = "user-17"
 ATTRS = {"user.name": "jack", "app_version": "2.5.1", "tier": "premium", "score": 95}

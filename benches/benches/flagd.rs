@@ -14,21 +14,7 @@ use flagcore::{EvaluationContext, Store, Value};
 
 /// The flagd document: the shapes flagd's own benchmark matrix names (a fractional A/B
 /// test, a `sem_ver` gate, complex targeting with nested `and`/`or`, a static flag).
-const FLAGD: &str = r#"{"flags": {
-  "fractional": {"state": "ENABLED", "defaultVariant": "clubs",
-    "variants": {"clubs": "clubs", "diamonds": "diamonds", "hearts": "hearts", "spades": "spades"},
-    "targeting": {"fractional": [{"cat": [{"var": "$flagd.flagKey"}, {"var": "user.name"}]},
-      ["clubs", 25], ["diamonds", 25], ["hearts", 25], ["spades", 25]]}},
-  "sem_ver": {"state": "ENABLED", "defaultVariant": "off", "variants": {"on": true, "off": false},
-    "targeting": {"if": [{"sem_ver": [{"var": "app_version"}, ">=", "2.4.0"]}, "on", "off"]}},
-  "if-chain": {"state": "ENABLED", "defaultVariant": "basic",
-    "variants": {"premium": "premium-tier", "standard": "standard-tier", "basic": "basic-tier"},
-    "targeting": {"if": [
-      {"and": [{"==": [{"var": "tier"}, "premium"]}, {">": [{"var": "score"}, 90]}]}, "premium",
-      {"if": [{"or": [{"==": [{"var": "tier"}, "standard"]}, {">": [{"var": "score"}, 50]}]},
-              "standard", "basic"]}]}},
-  "static": {"state": "ENABLED", "defaultVariant": "on", "variants": {"on": true, "off": false}}
-}}"#;
+const FLAGD: &str = include_str!("../support/flagd.json");
 
 /// `fractional`'s native equivalent with flagcore's own bucketing (other buckets).
 const NATIVE_ROLLOUT: &str = r#"{"version": 1, "flags": {"fractional": {
