@@ -25,7 +25,8 @@ use crate::plan::Plan;
 #[derive(Debug)]
 pub struct FlagHandle {
     name: &'static str,
-    /// Plan id in the high 40 bits, flag index + 1 in the low 24 (0 = not found).
+    /// Plan id in the high 40 bits, flag index in the low 24; 0 (no plan has id 0) until
+    /// the flag is first found.
     cached: AtomicU64,
 }
 
@@ -99,17 +100,17 @@ impl FlagKey for FlagHandle {
         // written for another plan only costs a fresh lookup.
         let cached = self.cached.load(Ordering::Relaxed);
         if cached >> SLOT_BITS == plan_id {
-            let slot = (cached & SLOT_MASK) as u32;
-            return slot.checked_sub(1);
+            return Some((cached & SLOT_MASK) as u32);
         }
-        let index = self.name.index_in(plan);
-        let slot = index.map_or(0, |i| u64::from(i) + 1);
-        // Plan ids beyond 40 bits (a trillion updates) or flags beyond 2^24 go uncached.
-        if slot <= SLOT_MASK && plan_id >> (64 - SLOT_BITS) == 0 {
+        let index = self.name.index_in(plan)?;
+        // Only a found flag is cached, so that a hit needs no test for "not found" (a
+        // handle of a missing flag looks it up each time, on the error path). Plan ids
+        // beyond 40 bits (a trillion updates) or flags beyond 2^24 go uncached.
+        if u64::from(index) <= SLOT_MASK && plan_id >> (64 - SLOT_BITS) == 0 {
             self.cached
-                .store(plan_id << SLOT_BITS | slot, Ordering::Relaxed);
+                .store(plan_id << SLOT_BITS | u64::from(index), Ordering::Relaxed);
         }
-        index
+        Some(index)
     }
 }
 

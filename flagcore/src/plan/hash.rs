@@ -196,7 +196,6 @@ pub(crate) struct NameIndex {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct NameSlot {
-    hash: u64,
     words: Words,
     /// Index + 1; 0 marks an empty slot.
     index: u32,
@@ -211,13 +210,27 @@ struct Words {
 }
 
 impl Words {
+    /// Overlapping fixed-size reads by length class, one branch per class: 9 to 16 bytes,
+    /// 4 to 8, 1 to 3 (the classes of flag names, most common first).
     #[inline]
     fn of(name: &[u8]) -> Words {
         let len = name.len();
-        let (head, tail) = if len <= 8 {
-            (short_word(name), 0)
+        let read8 = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&name[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let read4 = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&name[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        let (head, tail) = if len > 8 {
+            (read8(0), read8(len - 8))
+        } else if len >= 4 {
+            (read4(0) | read4(len - 4) << 32, 0)
         } else {
-            (short_word(&name[..8]), short_word(&name[len - 8..]))
+            (short_word(name), 0)
         };
         Words {
             head,
@@ -228,22 +241,23 @@ impl Words {
         }
     }
 
-    /// Whether the words hold every byte of the name.
+    /// The name's words and hash: one multiply for a complete name, folded so that the
+    /// low bits (the slot) depend on every input bit; the whole name through
+    /// [`WordHasher`] for a longer one. The names come from the snapshot, so collision
+    /// flooding is not a concern. (Tested on the name's `usize` length, which the
+    /// compiler knows from the length class in [`Words::of`], saving a branch.)
     #[inline]
-    fn complete(&self) -> bool {
-        self.len <= 16
-    }
-
-    #[inline]
-    fn hash(&self, name: &[u8]) -> u64 {
-        let mut hasher = WordHasher(u64::from(self.len));
-        if self.complete() {
-            hasher.mix(self.head);
-            hasher.mix(self.tail);
+    fn key(name: &[u8]) -> (Words, u64) {
+        let words = Words::of(name);
+        let h = if name.len() <= 16 {
+            (words.head ^ words.tail.rotate_left(32) ^ (name.len() as u64) << 58)
+                .wrapping_mul(MULTIPLIER)
         } else {
+            let mut hasher = WordHasher(name.len() as u64);
             hasher.write(name);
-        }
-        hasher.finish()
+            hasher.0
+        };
+        (words, h ^ h >> 32)
     }
 }
 
@@ -254,20 +268,18 @@ impl NameIndex {
         let mask = capacity - 1;
         let mut slots = vec![NameSlot::default(); capacity].into_boxed_slice();
         for (i, name) in names.iter().enumerate() {
-            let words = Words::of(name.as_bytes());
-            let hash = words.hash(name.as_bytes());
+            let (words, hash) = Words::key(name.as_bytes());
             let mut at = hash as usize & mask;
             loop {
                 let slot = slots[at];
                 if slot.index == 0 {
                     slots[at] = NameSlot {
-                        hash,
                         words,
                         index: i as u32 + 1,
                     };
                     break;
                 }
-                if slot.hash == hash && names[slot.index as usize - 1] == *name {
+                if slot.words == words && names[slot.index as usize - 1] == *name {
                     break;
                 }
                 at = (at + 1) & mask;
@@ -282,17 +294,17 @@ impl NameIndex {
 
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
-        let words = Words::of(name.as_bytes());
-        let hash = words.hash(name.as_bytes());
+        let (words, hash) = Words::key(name.as_bytes());
         let mut at = hash as usize & self.mask;
         loop {
             let slot = self.slots.get(at)?;
             if slot.index == 0 {
                 return None;
             }
-            if slot.hash == hash
-                && slot.words == words
-                && (words.complete() || **self.names.get(slot.index as usize - 1)? == *name)
+            // Equal words of a complete name are equal names; a longer one compares whole.
+            // (The `usize` length, not `complete`, so the compiler knows it per class.)
+            if slot.words == words
+                && (name.len() <= 16 || **self.names.get(slot.index as usize - 1)? == *name)
             {
                 return Some(slot.index - 1);
             }

@@ -55,6 +55,8 @@ impl Drop for ShardClaim {
 
 /// Marks a thread that has not counted yet.
 const UNCLAIMED: u8 = u8::MAX;
+/// [`UNCLAIMED`] as a shard number.
+const UNCLAIMED_SHARD: usize = UNCLAIMED as usize;
 
 thread_local! {
     /// The calling thread's shard, once known. Constant-initialised and without a
@@ -63,15 +65,6 @@ thread_local! {
     static SHARD: Cell<u8> = const { Cell::new(UNCLAIMED) };
     /// Holds the thread's claim, and gives the shard back when the thread exits.
     static CLAIM: ShardClaim = ShardClaim::claim();
-}
-
-/// The counter shard of the calling thread: an owned one while any is free.
-#[inline]
-fn counter_shard() -> usize {
-    match SHARD.get() {
-        UNCLAIMED => first_shard(),
-        shard => usize::from(shard),
-    }
 }
 
 /// The thread's first count: claims its shard.
@@ -118,17 +111,31 @@ impl Counters {
         if !self.enabled.load(Ordering::Relaxed) {
             return;
         }
-        let shard = counter_shard();
-        if let Some(counter) = self.cells.get(shard * self.stride + slot as usize) {
-            if shard < OWNED_SHARDS {
+        // One test serves the common case: an owned shard. The shared shard and a thread's
+        // first count (`UNCLAIMED`) both lie above it.
+        let shard = usize::from(SHARD.get());
+        if shard < OWNED_SHARDS {
+            if let Some(counter) = self.cells.get(shard * self.stride + slot as usize) {
                 // Only this thread writes this shard, so load-and-store loses nothing.
                 counter.store(
                     counter.load(Ordering::Relaxed).wrapping_add(1),
                     Ordering::Relaxed,
                 );
-            } else {
-                counter.fetch_add(1, Ordering::Relaxed);
             }
+        } else {
+            self.count_shared(shard, slot);
+        }
+    }
+
+    /// Counts in the shared shard; on the thread's first count, claims its shard first
+    /// (and counts there if it got an owned one).
+    #[cold]
+    fn count_shared(&self, shard: usize, slot: u32) {
+        if shard == UNCLAIMED_SHARD && first_shard() < OWNED_SHARDS {
+            return self.count(slot);
+        }
+        if let Some(counter) = self.cells.get(OWNED_SHARDS * self.stride + slot as usize) {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -1,6 +1,6 @@
 //! [`Store`]: the serving snapshot behind `arc-swap`, updates, kills and metrics.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -72,13 +72,64 @@ pub struct Store {
 /// How many stores' plans a thread caches at once (by store address).
 const CACHED_STORES: usize = 4;
 
+/// One store's plan as the thread last read it: the plan's id (0 = none) and address.
+#[derive(Clone, Copy)]
+struct CachedPlan {
+    id: u64,
+    plan: *const Plan,
+}
+
+impl CachedPlan {
+    const NONE: CachedPlan = CachedPlan {
+        id: 0,
+        plan: std::ptr::null(),
+    };
+}
+
+/// Owns the `Arc`s behind a thread's [`CACHED_PLANS`], one per slot.
+struct HeldPlans([Cell<Option<Arc<Plan>>>; CACHED_STORES]);
+
+/// The `Arc`s go when the thread exits; the addresses must go first, so that a read made
+/// later in the thread's exit (from another thread-local's destructor) misses.
+impl Drop for HeldPlans {
+    fn drop(&mut self) {
+        CACHED_PLANS.with(|cached| cached.iter().for_each(|c| c.set(CachedPlan::NONE)));
+    }
+}
+
 thread_local! {
-    /// Per thread, the plan it last read from up to [`CACHED_STORES`] stores. A reader whose
-    /// cached plan is still serving uses it with one load and compare, which is much cheaper
-    /// than an `arc-swap` load. The cached `Arc` keeps the plan alive, and the store's
-    /// writer keeps every replaced plan until no cache holds it, so a reader never frees one.
-    static PLAN_CACHE: RefCell<[Option<Arc<Plan>>; CACHED_STORES]> =
-        const { RefCell::new([const { None }; CACHED_STORES]) };
+    /// Per thread, the plan it last read from up to [`CACHED_STORES`] stores. A reader
+    /// whose cached plan is still serving uses it after one load and compare: plain data,
+    /// constant-initialised and without a destructor, so reading it costs no state check,
+    /// no borrow flag and no reference count, where an `arc-swap` load costs several
+    /// atomic operations.
+    ///
+    /// Invariant: a slot whose `id` is not 0 points at the plan its [`HELD_PLANS`] slot
+    /// holds, so the plan is alive while the slot says so.
+    static CACHED_PLANS: [Cell<CachedPlan>; CACHED_STORES] =
+        const { [const { Cell::new(CachedPlan::NONE) }; CACHED_STORES] };
+    /// The plans [`CACHED_PLANS`] points at. The store's writer keeps every replaced plan
+    /// until no thread holds it, so dropping one here never frees it.
+    static HELD_PLANS: HeldPlans = const { HeldPlans([const { Cell::new(None) }; CACHED_STORES]) };
+    /// How many [`Store::with_plan`] closures are running on the thread. While one runs,
+    /// its plan may come from the cache, so no read may replace a cached plan.
+    static READING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks a [`Store::with_plan`] closure as running, until dropped (by a panic too).
+struct Reading;
+
+impl Reading {
+    fn enter() -> Reading {
+        READING.set(READING.get() + 1);
+        Reading
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        READING.set(READING.get() - 1);
+    }
 }
 
 #[derive(Default)]
@@ -332,7 +383,7 @@ impl Store {
     /// The plan comes from a per-thread cache that costs one load and compare while the
     /// serving snapshot stays the same. Every call sees the latest completed update and
     /// kill. The cache keeps the plan it last saw from each of a few stores in memory until
-    /// the thread next reads that store or exits.
+    /// the thread next reads that store or exits. `read` may read stores itself.
     ///
     /// ```
     /// let store = flagcore::Store::from_bytes(br##"{"version": 1, "flags": {"color": {
@@ -345,48 +396,103 @@ impl Store {
     /// ```
     #[inline]
     pub fn with_plan<R>(&self, read: impl FnOnce(&Plan) -> R) -> R {
-        // Acquire pairs with the Release in `update`.
-        let serving = self.current_id.load(Ordering::Acquire);
-        // Stores live apart in memory; a multiplicative hash spreads their addresses.
-        let slot = ((self as *const Store as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 62)
-            as usize
-            % CACHED_STORES;
-        let mut read = Some(read);
-        let cached = PLAN_CACHE.try_with(|cache| {
-            // Borrowed for the whole read, so a nested read of a store on this thread
-            // cannot replace (and free) the plan in use: it takes the uncached path.
-            let mut cache = cache.try_borrow_mut().ok()?;
-            let entry = &mut cache[slot];
-            if entry.as_ref().is_none_or(|plan| plan.id != serving) {
-                *entry = Some(self.current.load_full());
-            }
-            let plan = entry.as_deref()?;
-            Some(read.take()?(plan))
-        });
-        match (cached, read) {
-            (Ok(Some(value)), _) => value,
-            // The thread is exiting, or this is a read inside a read: no cache.
-            (_, Some(read)) => read(&self.current.load()),
-            (_, None) => unreachable!("`read` ran, so the cache gave its value"),
+        // SAFETY: while `read` runs, `Reading` stops every read on this thread from
+        // replacing a cached plan, so whatever `read` does, the plan it holds stays cached.
+        unsafe {
+            self.read_plan(|plan| {
+                let _reading = Reading::enter();
+                read(plan)
+            })
         }
+    }
+
+    /// Calls `read` with the serving plan, from the thread's cache when it is still the
+    /// serving one (the hit: two loads and a compare, no atomic read-modify-write).
+    ///
+    /// # Safety
+    ///
+    /// `read` must not replace a cached plan of this thread: it reads no store, or enters
+    /// a [`Reading`] first. Otherwise a nested read could drop the cache's `Arc` of the plan
+    /// `read` holds, and the writer could free it.
+    #[inline(always)]
+    unsafe fn read_plan<R>(&self, read: impl FnOnce(&Plan) -> R) -> R {
+        // Acquire pairs with the Release in `swap_in`: whoever sees the new id sees the plan.
+        let serving = self.current_id.load(Ordering::Acquire);
+        let slot = self.cache_slot();
+        let cached = CACHED_PLANS.with(|cached| cached[slot].get());
+        // `read` is called once, below, so that it is inlined once with its captures in
+        // registers; only the rare uncached read keeps an `arc-swap` guard.
+        let uncached;
+        let plan: &Plan = if cached.id == serving {
+            // SAFETY: `serving` is a plan id, never 0, so by the invariant of
+            // `CACHED_PLANS` the plan is held by `HELD_PLANS`. Only `refresh` on this thread
+            // replaces it, and the caller promises that `read` does not get there; so the
+            // plan outlives `read`.
+            unsafe { &*cached.plan }
+        } else if let Some(plan) = self.refresh(slot) {
+            // SAFETY: as above; `refresh` just cached the plan.
+            unsafe { &*plan }
+        } else {
+            uncached = self.current.load();
+            &uncached
+        };
+        read(plan)
+    }
+
+    /// Which cache slot this store uses. Stores live apart in memory; a multiplicative
+    /// hash spreads their addresses.
+    #[inline(always)]
+    fn cache_slot(&self) -> usize {
+        ((self as *const Store as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 62) as usize
+            % CACHED_STORES
+    }
+
+    /// The miss: caches the serving plan in `slot` and returns its address, or `None` when
+    /// the slot may not change (inside a `with_plan` closure, whose plan may be the one in
+    /// the slot) or the thread is exiting. Out of line, so the hit path stays small.
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self, slot: usize) -> Option<*const Plan> {
+        if READING.get() != 0 {
+            return None;
+        }
+        HELD_PLANS
+            .try_with(|held| {
+                let plan = self.current.load_full();
+                let cached = CachedPlan {
+                    id: plan.id,
+                    plan: Arc::as_ptr(&plan),
+                };
+                // Address and `Arc` change together, keeping `CACHED_PLANS`'s invariant
+                // (on this thread, with no read in between). The old `Arc` is dropped
+                // after both, and the writer still holds the plan it points at.
+                let old = held.0[slot].replace(Some(plan));
+                CACHED_PLANS.with(|c| c[slot].set(cached));
+                drop(old);
+                cached.plan
+            })
+            .ok()
     }
 
     /// The value of boolean flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn bool(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: bool) -> bool {
-        self.with_plan(|plan| plan.bool(flag, ctx, default))
+        // SAFETY: evaluating reads no store.
+        unsafe { self.read_plan(|plan| plan.bool(flag, ctx, default)) }
     }
 
     /// The value of integer flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn int(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: i64) -> i64 {
-        self.with_plan(|plan| plan.int(flag, ctx, default))
+        // SAFETY: evaluating reads no store.
+        unsafe { self.read_plan(|plan| plan.int(flag, ctx, default)) }
     }
 
     /// The value of number flag `flag` for `ctx`, or `default`.
     #[inline]
     pub fn float(&self, flag: impl FlagKey, ctx: &EvaluationContext<'_>, default: f64) -> f64 {
-        self.with_plan(|plan| plan.float(flag, ctx, default))
+        // SAFETY: evaluating reads no store.
+        unsafe { self.read_plan(|plan| plan.float(flag, ctx, default)) }
     }
 
     /// Kills `flag` on every thread's next evaluation: it serves its `off_variant` with
