@@ -5,6 +5,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::convert::metadata_to_py;
+
 /// What an evaluation served and why: the fields of `flagcore explain --json` but `flag`.
 #[pyclass(frozen, get_all, module = "flagcore", name = "Details")]
 pub(crate) struct Details {
@@ -27,6 +29,10 @@ pub(crate) struct Details {
     /// The index of the schedule step in force when a scheduled rollout decided; `None`
     /// before its first step, without a schedule, or when no rollout decided.
     step: Option<usize>,
+    /// The flag's metadata, as OpenFeature's flag metadata: empty when it has none or
+    /// the flag does not exist (for a flagd flag, its file's `metadata` overlaid with its
+    /// own).
+    flag_metadata: Py<PyDict>,
 }
 
 impl Details {
@@ -35,8 +41,10 @@ impl Details {
         py: Python<'_>,
         details: &flagcore::Details<'_, T>,
         value: Bound<'_, PyAny>,
-    ) -> Details {
-        Details {
+        metadata: &[(Box<str>, flagcore::MetadataValue)],
+    ) -> PyResult<Details> {
+        Ok(Details {
+            flag_metadata: metadata_to_py(py, metadata)?.unbind(),
             value: value.unbind(),
             variant: details.variant.map(|v| PyString::new(py, v).unbind()),
             reason: reason_str(py, details.reason).unbind(),
@@ -46,7 +54,7 @@ impl Details {
             target: details.target,
             bucket: details.bucket,
             step: details.step,
-        }
+        })
     }
 }
 

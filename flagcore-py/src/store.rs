@@ -350,9 +350,9 @@ impl Store {
             self.inner.with_plan(|plan| {
                 let d = plan.bool_details(flag, ctx, default);
                 let value = PyBool::new(py, d.value).to_owned().into_any();
-                Details::new(py, &d, value)
+                Details::new(py, &d, value, plan.flag_metadata(flag))
             })
-        })
+        })?
     }
 
     /// `string` with the details of the evaluation.
@@ -372,9 +372,9 @@ impl Store {
                     Some(_) => PyString::new(py, d.value),
                     None => default.clone(),
                 };
-                Details::new(py, &d, value.into_any())
+                Details::new(py, &d, value.into_any(), plan.flag_metadata(flag))
             })
-        })
+        })?
     }
 
     /// `int` with the details of the evaluation.
@@ -391,7 +391,7 @@ impl Store {
             self.inner.with_plan(|plan| {
                 let d = plan.int_details(flag, ctx, default);
                 let value = d.value.into_pyobject(py)?.into_any();
-                Ok(Details::new(py, &d, value))
+                Details::new(py, &d, value, plan.flag_metadata(flag))
             })
         })?
     }
@@ -410,7 +410,7 @@ impl Store {
             self.inner.with_plan(|plan| {
                 let d = plan.float_details(flag, ctx, default);
                 let value = d.value.into_pyobject(py)?.into_any();
-                Ok(Details::new(py, &d, value))
+                Details::new(py, &d, value, plan.flag_metadata(flag))
             })
         })?
     }
@@ -432,7 +432,7 @@ impl Store {
                     Some(_) => json_to_py(py, d.value)?,
                     None => default,
                 };
-                Ok(Details::new(py, &d, value))
+                Details::new(py, &d, value, plan.flag_metadata(flag))
             })
         })?
     }

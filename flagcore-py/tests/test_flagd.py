@@ -275,6 +275,22 @@ def test_flag_metadata_overlays_the_files_metadata() -> None:
     assert store.flag_metadata("no-such-flag") == {}
 
 
+def test_details_carry_the_flag_metadata_as_openfeature_does() -> None:
+    store = conformance_store()
+    details = store.bool_details("metadata-flag", False)
+    assert details.flag_metadata == store.flag_metadata("metadata-flag")
+    assert details.flag_metadata["integer"] == 2 and details.flag_metadata["float"] == 0.1
+    assert store.string_details("no-such-flag", "x").flag_metadata == {}
+    assert store.int_details("boolean-flag", 1).flag_metadata == {
+        "flagSetId": "conformance",
+        "version": "v1",
+    }
+    plain = flagcore.Store.from_bytes(
+        '{"flags": {"f": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a"}}}'
+    )
+    assert plain.int_details("f", 0).flag_metadata == {}
+
+
 def test_a_killed_flagd_flag_serves_the_callers_default_until_revived() -> None:
     store = flagcore.Store.from_file(FLAGS)
     store.kill("string-flag", "incident")

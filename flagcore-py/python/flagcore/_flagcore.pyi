@@ -74,8 +74,13 @@ class Details:
     def step(self) -> int | None:
         """The index of the schedule step in force when a scheduled rollout decided;
         ``None`` before its first step, without a schedule, or when no rollout decided."""
+    @property
+    def flag_metadata(self) -> dict[str, MetadataValue]:
+        """The flag's metadata, OpenFeature's flag metadata: empty when it has none or the
+        flag does not exist (for a flagd flag, its file's ``metadata`` overlaid with its
+        own)."""
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a ``dict``."""
+        """The fields as a ``dict`` (``flag_metadata`` aside)."""
 
 @final
 class Store:
