@@ -272,8 +272,10 @@ pub(crate) unsafe fn with_context<R>(
     Ok(f(&context))
 }
 
-/// One C attribute as a Rust one, borrowing its strings.
-#[inline]
+/// One C attribute as a Rust one, borrowing its strings. Always inlined into the loop of
+/// `with_context`: out of line, each attribute paid a call frame and its result went
+/// through memory (84 instructions per attribute, against about 30 inline).
+#[inline(always)]
 fn convert<'a>(attribute: &fc_attribute) -> Result<(&'a str, Value<'a>), Failure> {
     // SAFETY: `attribute` is one of a valid `fc_context`'s attributes (`with_context`, the
     // only caller, takes it from one), so `name` is valid for reads of `name_len` bytes

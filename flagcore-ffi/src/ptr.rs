@@ -123,10 +123,10 @@ pub(crate) unsafe fn str_arg<'a>(
     len: usize,
     what: &str,
 ) -> Result<&'a str, Failure> {
-    // Attribute names and values are nearly always non-empty ASCII: that case is checked
-    // inline, a word at a time, with no call and no `Result` in memory (a context of six
-    // attributes crosses the boundary with a dozen strings). Anything else takes the
-    // general path, which also reports the errors.
+    // Attribute names and values are nearly always ASCII: that case is checked inline, with
+    // no call and no `Result` in memory (a context of six attributes crosses the boundary
+    // with a dozen strings). Anything else takes the general path, which also reports the
+    // errors.
     if !ptr.is_null() && len <= isize::MAX as usize {
         // SAFETY: `ptr` is non-NULL and `len <= isize::MAX` (both checked by the `if`), and
         // this function's contract makes `ptr` valid for reads of `len` bytes that stay
@@ -167,30 +167,40 @@ unsafe fn checked_str_arg<'a>(
     })
 }
 
-/// Whether every byte is below 0x80: 8 bytes per step, and the tail as one overlapping
-/// read instead of a byte loop (names and values are short, so the tail is most of it).
+/// Whether every byte is below 0x80. One length test per class and two overlapping reads
+/// cover a string of up to 16 bytes (most names and values) without a loop; a longer one
+/// (an email address, a user agent) is read 8 bytes a step, its tail as one overlapping
+/// read. Inline, where `from_utf8`'s setup would cost more than the check.
 #[inline(always)]
 fn is_ascii(bytes: &[u8]) -> bool {
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    let read = |at: usize, width: usize| {
+    let len = bytes.len();
+    let read8 = |at: usize| {
         let mut word = [0u8; 8];
-        word[..width].copy_from_slice(&bytes[at..at + width]);
+        word.copy_from_slice(&bytes[at..at + 8]);
         u64::from_ne_bytes(word)
     };
-    let len = bytes.len();
-    let seen = match len {
-        0 => 0,
-        1..=3 => u64::from(bytes[0] | bytes[len / 2] | bytes[len - 1]),
-        4..=7 => read(0, 4) | read(len - 4, 4),
-        _ => {
-            let mut seen = read(len - 8, 8);
-            for chunk in bytes.chunks_exact(8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                seen |= u64::from_ne_bytes(word);
-            }
-            seen
+    let read4 = |at: usize| {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(&bytes[at..at + 4]);
+        u64::from(u32::from_ne_bytes(word))
+    };
+    let seen = if len > 16 {
+        let mut seen = read8(len - 8);
+        for chunk in bytes.chunks_exact(8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            seen |= u64::from_ne_bytes(word);
         }
+        seen
+    } else if len >= 8 {
+        read8(0) | read8(len - 8)
+    } else if len >= 4 {
+        read4(0) | read4(len - 4)
+    } else if len > 0 {
+        u64::from(bytes[0] | bytes[len / 2] | bytes[len - 1])
+    } else {
+        0
     };
     seen & HIGH_BITS == 0
 }
@@ -273,7 +283,7 @@ mod tests {
 
     #[test]
     fn is_ascii_finds_a_high_byte_at_any_position_of_any_length() {
-        for len in 0..40 {
+        for len in 0..70 {
             let text = vec![b'a'; len];
             assert!(is_ascii(&text), "{len}");
             for at in 0..len {

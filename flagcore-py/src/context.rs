@@ -12,6 +12,10 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyMapping, PyString};
 /// Attributes handled without a heap allocation.
 const INLINE: usize = 16;
 
+/// Contexts this small (most are) get arrays of this length: every slot of the arrays is
+/// written before use, so a shorter array is cheaper to set up and to drop.
+const SMALL: usize = 4;
+
 type Item<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
 
 /// Calls `f` with the context for `key` and `attrs`.
@@ -40,29 +44,55 @@ pub(crate) fn with_context<'py, R>(
             &copied
         }
     };
-    // The names and values are held (one reference each) for as long as the context
-    // borrows their UTF-8. Nothing here runs Python code, so the dict cannot change while
-    // it is read.
-    if dict.len() <= INLINE {
-        let mut items: [Option<Item<'py>>; INLINE] = Default::default();
-        let mut count = 0;
-        for (slot, item) in items.iter_mut().zip(dict.iter()) {
-            *slot = Some(item);
-            count += 1;
-        }
-        let mut values: [(&str, Value<'_>); INLINE] = [("", Value::Bool(false)); INLINE];
-        for (value, (name, object)) in values.iter_mut().zip(items.iter().flatten()) {
-            *value = attribute(name, object)?;
-        }
-        Ok(f(&base.with_attributes(&values[..count])))
+    let len = dict.len();
+    if len == 0 {
+        Ok(f(&base))
+    } else if len <= SMALL {
+        on_stack::<SMALL, R>(base, dict, f)
+    } else if len <= INLINE {
+        on_stack::<INLINE, R>(base, dict, f)
     } else {
-        let items: Vec<Item<'py>> = dict.iter().collect();
-        let values = items
-            .iter()
-            .map(|(name, object)| attribute(name, object))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(f(&base.with_attributes(&values)))
+        on_heap(base, dict, f)
     }
+}
+
+/// The context of a dict of at most `N` attributes, in arrays on the stack.
+///
+/// The names and values are held (one reference each) for as long as the context
+/// borrows their UTF-8. Nothing here runs Python code, so the dict cannot change while it
+/// is read; `zip` stops at `N` whatever it holds.
+#[inline]
+fn on_stack<'py, const N: usize, R>(
+    base: EvaluationContext<'_>,
+    dict: &Bound<'py, PyDict>,
+    f: impl FnOnce(&EvaluationContext<'_>) -> R,
+) -> PyResult<R> {
+    let mut items: [Option<Item<'py>>; N] = [const { None }; N];
+    let mut count = 0;
+    for (slot, item) in items.iter_mut().zip(dict.iter()) {
+        *slot = Some(item);
+        count += 1;
+    }
+    let mut values: [(&str, Value<'_>); N] = [("", Value::Bool(false)); N];
+    for (value, (name, object)) in values.iter_mut().zip(items.iter().flatten()) {
+        *value = attribute(name, object)?;
+    }
+    Ok(f(&base.with_attributes(&values[..count])))
+}
+
+/// The context of a larger dict, in two `Vec`s. Out of line: it would bloat every getter.
+#[inline(never)]
+fn on_heap<'py, R>(
+    base: EvaluationContext<'_>,
+    dict: &Bound<'py, PyDict>,
+    f: impl FnOnce(&EvaluationContext<'_>) -> R,
+) -> PyResult<R> {
+    let items: Vec<Item<'py>> = dict.iter().collect();
+    let values = items
+        .iter()
+        .map(|(name, object)| attribute(name, object))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(f(&base.with_attributes(&values)))
 }
 
 #[cold]

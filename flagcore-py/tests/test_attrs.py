@@ -103,8 +103,9 @@ def test_subclasses_of_the_scalar_types(store: flagcore.Store) -> None:
     assert store.bool("is-one", False, attrs={"v": Level.ONE}) is True
 
 
-def test_many_attributes_beyond_the_inline_buffer(store: flagcore.Store) -> None:
-    for count in (15, 16, 17, 100):
+def test_attrs_of_every_size_on_the_stack_and_beyond(store: flagcore.Store) -> None:
+    # The conversion takes arrays of 4, then of 16, then the heap.
+    for count in (0, 1, 2, 3, 4, 5, 14, 15, 16, 17, 100):
         attrs: dict[str, Any] = {f"a{i}": i for i in range(count)}
         assert store.bool("has-v", False, attrs=attrs) is False
         attrs["v"] = 1  # last

@@ -120,6 +120,7 @@ thread_local! {
 struct Reading;
 
 impl Reading {
+    #[inline]
     fn enter() -> Reading {
         READING.set(READING.get() + 1);
         Reading
@@ -127,6 +128,7 @@ impl Reading {
 }
 
 impl Drop for Reading {
+    #[inline]
     fn drop(&mut self) {
         READING.set(READING.get() - 1);
     }
