@@ -433,3 +433,30 @@ func TestFlagdFiles(t *testing.T) {
 	_, err = flagcore.NewStoreFromFiles()
 	wantCode(t, err, flagcore.CodeInvalidArgument)
 }
+
+// flagd's newer, CBOR-keyed bucketing: flagd's conformance tables put `jack` in hearts
+// under the current bucketing and in diamonds under the newer one.
+func TestFlagdFractionalV3(t *testing.T) {
+	store := flagcore.NewStore()
+	defer store.Close()
+	if err := store.SetFlagdFractional(flagcore.FlagdFractionalV3); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, store.SetFlagdFractional(flagcore.FlagdFractional(4)), flagcore.CodeInvalidArgument)
+	if _, err := store.UpdateFile(flagdFlags); err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := flagcore.NewAnonymousContext(flagcore.String("user.name", "jack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	snap, err := store.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if d, err := snap.StringDetails("fractional-flag", "?", ctx); err != nil || d.Value != "diamonds" {
+		t.Errorf("jack under v3: %v, %v; want diamonds", d.Value, err)
+	}
+}

@@ -213,3 +213,31 @@ func lendPaths(pinner *runtime.Pinner, paths []string) []C.fc_str {
 	}
 	return array
 }
+
+// FlagdFractional says how flagd's fractional operation buckets users in the flagd
+// documents a store loads.
+type FlagdFractional uint32
+
+// The generations of flagd's fractional bucketing (docs/format.md §9.4.2, §9.4.3).
+const (
+	// FlagdFractionalV2 is flagd's current bucketing, the default: MurmurHash3 of the
+	// key's UTF-8 bytes.
+	FlagdFractionalV2 FlagdFractional = C.FC_FLAGD_FRACTIONAL_V2
+	// FlagdFractionalV3 is flagd's newer bucketing, by the key's canonical CBOR encoding,
+	// as flagd's Python core 2.x buckets.
+	FlagdFractionalV3 FlagdFractional = C.FC_FLAGD_FRACTIONAL_V3
+)
+
+// SetFlagdFractional sets how fractional buckets in the flagd documents the store loads
+// from now on; what it serves now is unchanged. A value that is none of the constants is
+// an [*Error] with code [CodeInvalidArgument].
+func (s *Store) SetFlagdFractional(version FlagdFractional) error {
+	if s.ptr == nil {
+		return ErrClosed
+	}
+	err := withDetail(func() C.fc_result {
+		return C.fc_store_set_flagd_fractional(s.ptr, C.uint32_t(version))
+	})
+	runtime.KeepAlive(s)
+	return err
+}

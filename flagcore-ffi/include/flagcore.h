@@ -358,6 +358,34 @@ typedef uint32_t fc_format;
 #endif // __cplusplus
 
 /**
+ * How flagd's `fractional` buckets in flagd documents a store loads, for
+ * `fc_store_set_flagd_fractional`, passed as a `uint32_t`.
+ */
+enum fc_flagd_fractional
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * flagd's current bucketing (the default): MurmurHash3 of the key's UTF-8 bytes
+     * (`docs/format.md` §9.4.2).
+     */
+    FC_FLAGD_FRACTIONAL_V2 = 2,
+    /**
+     * flagd's newer bucketing, by the key's canonical CBOR encoding, as flagd's Python
+     * core 2.x buckets (`docs/format.md` §9.4.3).
+     */
+    FC_FLAGD_FRACTIONAL_V3 = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum fc_flagd_fractional fc_flagd_fractional;
+#else
+typedef uint32_t fc_flagd_fractional;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The guardrails of the serving snapshot and their state when `fc_store_guardrails` was
  * called (a copy: later observations do not change it), in document order of their
  * flags. Free with `fc_guardrails_free`.
@@ -1392,6 +1420,17 @@ fc_result fc_store_update_files(const struct fc_store *store,
                                 const struct fc_str *paths,
                                 size_t paths_len,
                                 uint64_t *out_version);
+
+/**
+ * Sets how `fractional` buckets in the flagd documents `store` loads from now on
+ * (`FC_FLAGD_FRACTIONAL_V2`, the default, or `FC_FLAGD_FRACTIONAL_V3`); what it serves
+ * now is unchanged. Any other number is `FC_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `store` NULL or live.
+ */
+fc_result fc_store_set_flagd_fractional(const struct fc_store *store, uint32_t version);
 
 /**
  * Reports what the application saw after serving variant `variant` of flag `flag`: a

@@ -8,7 +8,7 @@
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};
 
-use flagcore_engine::flagd::Format;
+use flagcore_engine::flagd::{Format, FractionalVersion};
 use flagcore_engine::{Error, Store};
 
 use crate::error::{fc_result, Failure};
@@ -498,5 +498,51 @@ mod tests {
         assert_eq!(r, fc_result::InvalidArgument);
         // SAFETY: `store` came from `fc_store_new_merged` and is not used again.
         unsafe { crate::store::fc_store_free(store) };
+    }
+}
+
+/// How flagd's `fractional` buckets in flagd documents a store loads, for
+/// `fc_store_set_flagd_fractional`, passed as a `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum fc_flagd_fractional {
+    /// flagd's current bucketing (the default): MurmurHash3 of the key's UTF-8 bytes
+    /// (`docs/format.md` §9.4.2).
+    V2 = 2,
+    /// flagd's newer bucketing, by the key's canonical CBOR encoding, as flagd's Python
+    /// core 2.x buckets (`docs/format.md` §9.4.3).
+    V3 = 3,
+}
+
+/// Sets how `fractional` buckets in the flagd documents `store` loads from now on
+/// (`FC_FLAGD_FRACTIONAL_V2`, the default, or `FC_FLAGD_FRACTIONAL_V3`); what it serves
+/// now is unchanged. Any other number is `FC_RESULT_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `store` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fc_store_set_flagd_fractional(
+    store: *const fc_store,
+    version: u32,
+) -> fc_result {
+    ffi_result! {
+        // SAFETY: `store` is NULL, which `borrow` refuses, or, as the `# Safety` section requires,
+        // a handle `fc_store_new*` returned that `fc_store_free` has not freed, so the
+        // `StoreHandle` box it points at stays alive for this call.
+        let store = unsafe { fc_store::borrow(store)? };
+        let version = match version {
+            v if v == fc_flagd_fractional::V2 as u32 => FractionalVersion::V2,
+            v if v == fc_flagd_fractional::V3 as u32 => FractionalVersion::V3,
+            other => {
+                return Err(Failure::new(
+                    fc_result::InvalidArgument,
+                    format!("`version` is {other}, not an fc_flagd_fractional (2 or 3)"),
+                ))
+            }
+        };
+        store.set_flagd_fractional(version);
+        Ok(())
     }
 }

@@ -42,9 +42,9 @@ pub use exposure::{
     fc_store_track_exposures_json_lines,
 };
 pub use format::{
-    fc_format, fc_store_new_from_bytes_as, fc_store_new_from_file_as, fc_store_new_from_files,
-    fc_store_new_merged, fc_store_update_as, fc_store_update_file_as, fc_store_update_files,
-    fc_store_update_merged,
+    fc_flagd_fractional, fc_format, fc_store_new_from_bytes_as, fc_store_new_from_file_as,
+    fc_store_new_from_files, fc_store_new_merged, fc_store_set_flagd_fractional,
+    fc_store_update_as, fc_store_update_file_as, fc_store_update_files, fc_store_update_merged,
 };
 pub use guardrail::{
     fc_guardrail, fc_guardrail_trip_callback, fc_guardrails, fc_guardrails_free, fc_guardrails_get,

@@ -415,6 +415,28 @@ static void test_bad_format(const char *path, const uint8_t *bytes, size_t len) 
     fc_store_free(store);
 }
 
+/* flagd's newer, CBOR-keyed bucketing: `jack` moves from hearts (v2) to diamonds (v3), as
+   flagd's conformance tables give it; bad calls are refused. */
+static void test_cbor_bucketing(const char *path) {
+    fc_store *store = NULL;
+    CHECK_RESULT(fc_store_new(&store), FC_RESULT_OK);
+    if (store == NULL) return;
+    CHECK_RESULT(fc_store_set_flagd_fractional(store, FC_FLAGD_FRACTIONAL_V3), FC_RESULT_OK);
+    CHECK_RESULT(fc_store_set_flagd_fractional(store, 4), FC_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(fc_store_set_flagd_fractional(NULL, FC_FLAGD_FRACTIONAL_V2),
+                 FC_RESULT_NULL_POINTER);
+    uint64_t version = 0;
+    CHECK_RESULT(fc_store_update_file_as(store, path, strlen(path), FC_FORMAT_FLAGD, &version),
+                 FC_RESULT_OK);
+    fc_snapshot *view = NULL;
+    CHECK_RESULT(fc_store_snapshot(store, &view), FC_RESULT_OK);
+    fc_attribute user = string_attribute("user.name", "jack");
+    fc_context ctx = {.attributes = &user, .attributes_len = 1};
+    check_string(view, "fractional-flag", &ctx, "diamonds", FC_REASON_TARGETING_MATCH, __LINE__);
+    fc_snapshot_free(view);
+    fc_store_free(store);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s tests/flagd/flags.json\n", argv[0]);
@@ -450,5 +472,6 @@ int main(int argc, char **argv) {
     test_files(argv[1]);
     test_bad_format(argv[1], (const uint8_t *)bytes, len);
     free(bytes);
+    test_cbor_bucketing(argv[1]);
     return summary("flagd");
 }
