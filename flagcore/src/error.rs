@@ -93,6 +93,15 @@ pub struct ValidationError {
     pub(crate) kind: ValidationErrorKind,
 }
 
+impl InvalidSnapshot {
+    /// One error about the whole document (path `$`).
+    pub(crate) fn at_root(kind: ValidationErrorKind, message: impl Into<String>) -> Self {
+        InvalidSnapshot {
+            errors: vec![ValidationError::new(kind, "", message)],
+        }
+    }
+}
+
 impl ValidationError {
     pub(crate) fn new(kind: ValidationErrorKind, path: &str, message: impl Into<String>) -> Self {
         ValidationError {

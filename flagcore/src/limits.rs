@@ -1,6 +1,7 @@
 //! Loader limits: a snapshot beyond them is refused with an error naming the limit and the
 //! place, so a hostile or broken document cannot exhaust memory, stack or time.
 
+use crate::error::{InvalidSnapshot, ValidationErrorKind};
 /// The limits a store applies when it loads a snapshot. The defaults pass a real
 /// 10,000-flag snapshot easily.
 ///
@@ -30,6 +31,51 @@ pub struct Limits {
     pub max_regex_bytes: usize,
     /// The deepest chain of segments within segments, or of prerequisites (default 32).
     pub max_reference_depth: usize,
+}
+
+impl Limits {
+    /// Refuses a document above `max_document_bytes`, before it is parsed.
+    pub(crate) fn check_size(&self, bytes: &[u8]) -> Result<(), InvalidSnapshot> {
+        if bytes.len() <= self.max_document_bytes {
+            return Ok(());
+        }
+        Err(InvalidSnapshot::at_root(
+            ValidationErrorKind::Limit,
+            format!(
+                "the document is {} bytes, above the limit of {} (max_document_bytes)",
+                bytes.len(),
+                self.max_document_bytes
+            ),
+        ))
+    }
+
+    /// Refuses a parsed document nested deeper than `max_json_depth`.
+    pub(crate) fn check_depth(&self, depth: usize) -> Result<(), InvalidSnapshot> {
+        if depth <= self.max_json_depth {
+            return Ok(());
+        }
+        Err(InvalidSnapshot::at_root(
+            ValidationErrorKind::Limit,
+            format!(
+                "JSON nesting is {depth} levels deep, above the limit of {} (max_json_depth)",
+                self.max_json_depth
+            ),
+        ))
+    }
+
+    /// Refuses a document with more flags than `max_flags`.
+    pub(crate) fn check_flags(&self, flags: usize) -> Result<(), InvalidSnapshot> {
+        if flags <= self.max_flags {
+            return Ok(());
+        }
+        Err(InvalidSnapshot::at_root(
+            ValidationErrorKind::Limit,
+            format!(
+                "{flags} flags, above the limit of {} (max_flags)",
+                self.max_flags
+            ),
+        ))
+    }
 }
 
 impl Default for Limits {

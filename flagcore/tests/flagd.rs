@@ -517,3 +517,34 @@ fn an_operator_kills_a_flagd_flag_in_the_file_even_beside_broken_flags() {
     let store = Store::from_bytes(&revived.document).unwrap();
     assert_eq!(store.snapshot().string("string-flag", &ctx(), "safe"), "hi");
 }
+
+#[test]
+fn flagd_documents_obey_the_loaders_limits() {
+    let limits = flagcore::Limits {
+        max_flags: 1,
+        max_json_depth: 8,
+        ..flagcore::Limits::default()
+    };
+    let two = br#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"},
+                            "b": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}}}"#;
+    let err = Store::with_limits(limits).update(two).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("2 flags, above the limit of 1 (max_flags)"),
+        "{err}"
+    );
+    let deep = r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x",
+        "targeting": {"if": [{"!": {"!": {"!": {"!": {"!": true}}}}}, "x"]}}}}"#;
+    let err = Store::with_limits(limits)
+        .update(deep.as_bytes())
+        .unwrap_err();
+    assert!(err.to_string().contains("(max_json_depth)"), "{err}");
+    let big = flagcore::Limits {
+        max_document_bytes: 10,
+        ..flagcore::Limits::default()
+    };
+    let err = Store::with_limits(big)
+        .update_as(two, Format::Flagd)
+        .unwrap_err();
+    assert!(err.to_string().contains("(max_document_bytes)"), "{err}");
+}

@@ -180,6 +180,7 @@ pub(crate) fn load(
     let arenas: Vec<JsonArena> = documents.iter().map(|_| JsonArena::new()).collect();
     let trees = parse_all(documents, &arenas, limits)?;
     let mut merged = Merged::new(&trees)?;
+    limits.check_flags(merged.order.len())?;
     let mut flags = Vec::with_capacity(merged.order.len());
     for &name in &merged.order {
         let (file, definition) = merged.definitions[name];
@@ -259,7 +260,7 @@ impl<'j, 'd> Merged<'j, 'd> {
                 } else {
                     String::new()
                 };
-                return Err(refuse(
+                return Err(InvalidSnapshot::at_root(
                     Kind::MissingField,
                     format!("{which}a flagd document needs a `flags` object"),
                 ));
@@ -285,31 +286,17 @@ fn parse<'a>(
     arena: &'a JsonArena,
     limits: &Limits,
 ) -> Result<Json<'a>, InvalidSnapshot> {
-    if bytes.len() > limits.max_document_bytes {
-        return Err(refuse(
-            Kind::Limit,
-            format!(
-                "the document is {} bytes, above the limit of {} (max_document_bytes)",
-                bytes.len(),
-                limits.max_document_bytes
-            ),
-        ));
-    }
-    let json =
-        Json::parse(strip_bom(bytes), arena).map_err(|e| refuse(Kind::Syntax, e.to_string()))?;
+    limits.check_size(bytes)?;
+    let (json, depth) = Json::parse_measured(strip_bom(bytes), arena)
+        .map_err(|e| InvalidSnapshot::at_root(Kind::Syntax, e.to_string()))?;
+    limits.check_depth(depth)?;
     if !matches!(json, Json::Object(_)) {
-        return Err(refuse(
+        return Err(InvalidSnapshot::at_root(
             Kind::WrongType,
             format!("a flagd document is an object, not {}", json.type_name()),
         ));
     }
     Ok(json)
-}
-
-fn refuse(kind: Kind, message: impl Into<String>) -> InvalidSnapshot {
-    InvalidSnapshot {
-        errors: vec![ValidationError::new(kind, "", message)],
-    }
 }
 
 fn problem(kind: Kind, path: &str, message: impl Into<String>) -> ValidationError {

@@ -28,43 +28,23 @@ pub(crate) fn validate_document(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<Document, InvalidSnapshot> {
-    let refuse = |kind, message: String| InvalidSnapshot {
-        errors: vec![ValidationError::new(kind, "", message)],
-    };
-    if bytes.len() > limits.max_document_bytes {
-        return Err(refuse(
-            Kind::Limit,
-            format!(
-                "the document is {} bytes, above the limit of {} (max_document_bytes)",
-                bytes.len(),
-                limits.max_document_bytes
-            ),
-        ));
-    }
+    limits.check_size(bytes)?;
     // Editors on some systems start files with a UTF-8 byte-order mark; JSON allows a
     // parser to ignore it.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let arena = JsonArena::new();
     let (json, depth) = Json::parse_measured(bytes, &arena).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
-            refuse(Kind::Limit, format!("JSON nested too deeply: {e}"))
+            InvalidSnapshot::at_root(Kind::Limit, format!("JSON nested too deeply: {e}"))
         } else {
-            refuse(Kind::Syntax, e.to_string())
+            InvalidSnapshot::at_root(Kind::Syntax, e.to_string())
         }
     })?;
     // The parsed tree owns nothing outside the arena (`Json::parse`), which frees it all
     // at once; dropping the tree itself would only walk its 200,000 nodes of a large
     // snapshot (a tenth of the load) to find nothing to free.
     let json = std::mem::ManuallyDrop::new(json);
-    if depth > limits.max_json_depth {
-        return Err(refuse(
-            Kind::Limit,
-            format!(
-                "JSON nesting is {depth} levels deep, above the limit of {} (max_json_depth)",
-                limits.max_json_depth
-            ),
-        ));
-    }
+    limits.check_depth(depth)?;
     let mut validator = Validator {
         limits: *limits,
         ..Validator::default()
