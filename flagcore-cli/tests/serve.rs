@@ -1321,3 +1321,31 @@ fn bad_options_are_usage_errors() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_kill_of_a_flagd_file_sets_its_state_and_serves_at_once() {
+    let flagd = r#"{"flags": {"bool-flag": {"state": "ENABLED", "variants": {"on": true, "off": false},
+        "defaultVariant": "on"}}}"#;
+    let server = Server::start_with(
+        "kill-flagd",
+        Some(flagd),
+        &["--tokens", "{tokens}", "--audit", "{audit}"],
+    );
+    let r = server.kill("bool-flag", "INC-9");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        server.file_json()["flags"]["bool-flag"]["state"],
+        "DISABLED"
+    );
+    let body = server
+        .ofrep("bool-flag", json!({"targetingKey": "k"}))
+        .json();
+    assert_eq!(body["reason"], "DISABLED", "{body}");
+    let r = server.edit("bool-flag", "revive", Some(TOKEN), "{}");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(server.file_json()["flags"]["bool-flag"]["state"], "ENABLED");
+    let body = server
+        .ofrep("bool-flag", json!({"targetingKey": "k"}))
+        .json();
+    assert_eq!(body["value"], true, "{body}");
+}

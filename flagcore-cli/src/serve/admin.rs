@@ -186,7 +186,9 @@ impl App {
             }
             Err(other) => return Err((StatusCode::CONFLICT, format!("{shown}: {other}"))),
         };
-        if let Some(serving) = self.store.version() {
+        // A flagd file has no version (the edit leaves it at 0): the store numbers it.
+        let versioned = edited.to_version != edited.from_version;
+        if let (Some(serving), true) = (self.store.version(), versioned) {
             if edited.to_version <= serving {
                 return Err((
                     StatusCode::CONFLICT,
@@ -200,18 +202,27 @@ impl App {
         write_atomically(&self.file, &edited.document)
             .map_err(|e| internal(format!("{shown}: {e}")))?;
         // Serve it now rather than when the file watcher notices (it then skips it).
-        if let Err(e) = self.store.update(&edited.document) {
-            return Err(internal(format!(
-                "{shown} is written (version {}), but it does not serve: {e}",
-                edited.to_version
-            )));
-        }
-        self.served.offer(edited.to_version, edited.document);
+        let version = match self.store.update(&edited.document) {
+            Ok(version) => version,
+            // The watcher saw the written file first and serves this very edit already.
+            Err(flagcore::Error::Stale { current, .. })
+                if versioned && current >= edited.to_version =>
+            {
+                current
+            }
+            Err(e) => {
+                return Err(internal(format!(
+                    "{shown} is written (version {}), but it does not serve: {e}",
+                    edited.to_version
+                )))
+            }
+        };
+        self.served.offer(version, edited.document);
         self.metrics.edited(kill);
         let action = if kill { "killed" } else { "revived" };
         eprintln!(
             "flagcore serve: {operator} {action} {flag} (version {}){}",
-            edited.to_version,
+            version,
             reason.map_or_else(String::new, |r| format!(": {r}"))
         );
         self.audit
@@ -221,13 +232,13 @@ impl App {
                 kill,
                 flag,
                 reason,
-                version: edited.to_version,
+                version,
             })
             .map_err(|e| {
                 eprintln!("flagcore serve: the audit line was not written: {e}");
                 internal(format!(
                     "{flag} is {action} (version {}), but the audit line was not written: {e}",
-                    edited.to_version
+                    version
                 ))
             })?;
         Ok(json!({
@@ -235,7 +246,7 @@ impl App {
             "action": if kill { "kill" } else { "revive" },
             "operator": operator,
             "reason": reason,
-            "version": edited.to_version,
+            "version": version,
         }))
     }
 }

@@ -134,13 +134,22 @@ fn evaluate(plan: &Plan, flag: &str, ctx: &EvaluationContext<'_>) -> Evaluated {
         ValueKind::Float => parts(plan.float_details(flag, ctx, 0.0), Value::from),
         ValueKind::Json => parts(plan.json_details(flag, ctx, &Value::Null), Value::clone),
     };
-    let Some(variant) = variant else {
-        return Evaluated::Failure(error.unwrap_or(ErrorCode::FlagNotFound));
-    };
+    if let Some(error) = error {
+        return Evaluated::Failure(error);
+    }
     let mut metadata = Map::new();
     for (name, value) in plan.flag_metadata(flag) {
         metadata.insert(name.to_string(), metadata_value(value));
     }
+    // The caller's default without an error (a disabled flagd flag, a `null` serve):
+    // OFREP's success without `value`, which tells the client to use its code default.
+    let Some(variant) = variant else {
+        return Evaluated::Success(json!({
+            "key": flag,
+            "reason": reason.as_str(),
+            "metadata": metadata,
+        }));
+    };
     let reason = match reason {
         Reason::PrerequisiteFailed => {
             metadata.insert("flagcore_reason".into(), reason.as_str().into());
