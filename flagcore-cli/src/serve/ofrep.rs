@@ -15,7 +15,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use flagcore::{Details, ErrorCode, EvaluationContext, MetadataValue, Plan, Reason, ValueKind};
+use flagcore::{Details, ErrorCode, EvaluationContext, Plan, Reason, ValueKind};
 use serde_json::{json, Map, Value};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -139,7 +139,7 @@ fn evaluate(plan: &Plan, flag: &str, ctx: &EvaluationContext<'_>) -> Evaluated {
     }
     let mut metadata = Map::new();
     for (name, value) in plan.flag_metadata(flag) {
-        metadata.insert(name.to_string(), metadata_value(value));
+        metadata.insert(name.to_string(), value.to_json());
     }
     // The caller's default without an error (a disabled flagd flag, a `null` serve):
     // OFREP's success without `value`, which tells the client to use its code default.
@@ -175,18 +175,6 @@ fn parts<'s, T>(details: Details<'s, T>, to_json: impl FnOnce(T) -> Value) -> Pa
         details.reason,
         details.error_code,
     )
-}
-
-/// Metadata numbers are read as floats; whole ones go out as integers, as written.
-fn metadata_value(value: &MetadataValue) -> Value {
-    match value {
-        MetadataValue::String(s) => Value::String(s.clone()),
-        MetadataValue::Bool(b) => Value::Bool(*b),
-        MetadataValue::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
-            Value::from(*n as i64)
-        }
-        MetadataValue::Number(n) => Value::from(*n),
-    }
 }
 
 fn failure_details(flag: &str, code: ErrorCode, version: u64) -> String {

@@ -152,6 +152,20 @@ pub(crate) enum VarPath {
     Object,
 }
 
+impl VarPath {
+    /// What `path` reads: one of the paths flagd gives a meaning, or else `None` for the
+    /// attribute of that name.
+    pub(crate) fn special(path: &str) -> Option<VarPath> {
+        Some(match path {
+            "targetingKey" => VarPath::TargetingKey,
+            "$flagd.flagKey" => VarPath::FlagKey,
+            "$flagd.timestamp" => VarPath::Timestamp,
+            "" | "$flagd" => VarPath::Object,
+            _ => return None,
+        })
+    }
+}
+
 /// The comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Compare {

@@ -121,6 +121,27 @@ pub enum MetadataValue {
     Bool(bool),
 }
 
+impl MetadataValue {
+    /// The value as JSON; a whole number within ±2^53 (so exact) as an integer, as the
+    /// document most likely wrote it.
+    ///
+    /// ```
+    /// use flagcore::MetadataValue;
+    /// assert_eq!(MetadataValue::Number(1234.0).to_json(), serde_json::json!(1234));
+    /// assert_eq!(MetadataValue::Number(0.5).to_json(), serde_json::json!(0.5));
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            MetadataValue::String(s) => serde_json::Value::String(s.clone()),
+            MetadataValue::Bool(b) => serde_json::Value::Bool(*b),
+            MetadataValue::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+                serde_json::Value::from(*n as i64)
+            }
+            MetadataValue::Number(n) => serde_json::Value::from(*n),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Rule {
     pub id: Option<String>,

@@ -137,13 +137,8 @@ pub(crate) struct Decision {
 impl Decision {
     pub(crate) fn error(code: ErrorCode) -> Decision {
         Decision {
-            variant: None,
-            reason: Reason::Error,
             error_code: Some(code),
-            rule_index: None,
-            target: None,
-            bucket: None,
-            step: None,
+            ..Decision::fallback(Reason::Error)
         }
     }
 

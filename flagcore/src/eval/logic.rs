@@ -239,7 +239,7 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
         self.optional(args.get(i).copied())
     }
 
-    fn var(&self, path: &'e VarPath) -> Option<Val<'e>> {
+    fn var(&self, path: &VarPath) -> Option<Val<'e>> {
         match path {
             VarPath::TargetingKey => Some(Val::Str(self.targeting_key())),
             VarPath::FlagKey => Some(Val::Str(self.flag_key)),
@@ -252,12 +252,9 @@ impl<'e, 'c: 'e> Run<'e, 'c> {
     /// `var` with a path computed during evaluation, read as a path written in the
     /// targeting would be.
     fn var_named(&self, path: &str) -> Option<Val<'e>> {
-        match path {
-            "targetingKey" => Some(Val::Str(self.targeting_key())),
-            "$flagd.flagKey" => Some(Val::Str(self.flag_key)),
-            "$flagd.timestamp" => Some(Val::Number(self.timestamp())),
-            "" | "$flagd" => None,
-            name => self.attribute(name),
+        match VarPath::special(path) {
+            Some(special) => self.var(&special),
+            None => self.attribute(path),
         }
     }
 

@@ -256,11 +256,5 @@ impl<'j, 'd> Compiler<'j, 'd> {
 }
 
 fn var_path(path: &str) -> VarPath {
-    match path {
-        "targetingKey" => VarPath::TargetingKey,
-        "$flagd.flagKey" => VarPath::FlagKey,
-        "$flagd.timestamp" => VarPath::Timestamp,
-        "" | "$flagd" => VarPath::Object,
-        other => VarPath::Attribute(other.into()),
-    }
+    VarPath::special(path).unwrap_or_else(|| VarPath::Attribute(path.into()))
 }

@@ -12,10 +12,9 @@ use std::collections::HashMap;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-use super::{flag, parse_all, Merged};
+use super::{parse_all, Merged};
 use crate::document::json::{Json, JsonArena, Number};
-use crate::document::logic::Targeting;
-use crate::document::MetadataValue;
+use crate::document::logic::{Targeting, VarPath};
 use crate::error::{InvalidSnapshot, ValidationError, ValidationErrorKind as Kind};
 use crate::limits::Limits;
 use crate::primitives::semver::Version;
@@ -54,16 +53,9 @@ pub fn to_native(documents: &[&[u8]], version: u64) -> Result<Conversion, Invali
     let mut flags = Vec::with_capacity(merged.order.len());
     let mut skipped = Vec::new();
     for &name in &merged.order {
-        let (file, definition) = merged.definitions[name];
+        let (file, parsed, problems) = merged.flag(name, false);
+        let definition = merged.definitions[name].1;
         let path = format!("flags.{name}");
-        let (parsed, problems) = flag(
-            name,
-            definition,
-            &merged.evaluators,
-            &merged.set_metadata[file],
-            &path,
-            false,
-        );
         let broken = parsed
             .flagd
             .as_ref()
@@ -130,7 +122,7 @@ pub fn to_native(documents: &[&[u8]], version: u64) -> Result<Conversion, Invali
             let entries = parsed
                 .metadata
                 .iter()
-                .map(|(k, v)| (k.clone(), Out::Value(metadata_value(v))))
+                .map(|(k, v)| (k.clone(), Out::Value(v.to_json())))
                 .collect();
             out.push(("metadata".to_owned(), Out::Object(entries)));
         }
@@ -163,18 +155,6 @@ pub fn to_native(documents: &[&[u8]], version: u64) -> Result<Conversion, Invali
         snapshot: text,
         skipped,
     })
-}
-
-fn metadata_value(value: &MetadataValue) -> Value {
-    match value {
-        MetadataValue::String(s) => Value::String(s.clone()),
-        MetadataValue::Bool(b) => Value::Bool(*b),
-        // Integers stay integers in the output, as they were written.
-        MetadataValue::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
-            Value::from(*n as i64)
-        }
-        MetadataValue::Number(n) => Value::from(*n),
-    }
 }
 
 /// JSON in the order it was built: `serde_json`'s map would sort the keys.
@@ -543,12 +523,10 @@ fn var<'j>(json: &'j Json<'_>) -> Option<&'j str> {
 
 /// The native attribute a `var` path reads: `targetingKey` is the context's key.
 fn attribute_name(path: &str) -> Converted<String> {
-    match path {
-        "targetingKey" => Ok("key".into()),
-        "" | "$flagd" | "$flagd.flagKey" | "$flagd.timestamp" => {
-            Err(format!("`var` of `{path}` has no native attribute"))
-        }
-        other => Ok(other.into()),
+    match VarPath::special(path) {
+        None => Ok(path.into()),
+        Some(VarPath::TargetingKey) => Ok("key".into()),
+        Some(_) => Err(format!("`var` of `{path}` has no native attribute")),
     }
 }
 

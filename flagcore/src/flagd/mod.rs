@@ -183,16 +183,7 @@ pub(crate) fn load(
     limits.check_flags(merged.order.len())?;
     let mut flags = Vec::with_capacity(merged.order.len());
     for &name in &merged.order {
-        let (file, definition) = merged.definitions[name];
-        let path = format!("flags.{name}");
-        let (flag, broken) = flag(
-            name,
-            definition,
-            &merged.evaluators,
-            &merged.set_metadata[file],
-            &path,
-            fractional == FractionalVersion::V3,
-        );
+        let (_, flag, broken) = merged.flag(name, fractional == FractionalVersion::V3);
         merged.problems.extend(broken);
         flags.push((name.to_owned(), flag));
     }
@@ -232,6 +223,21 @@ struct Merged<'j, 'd> {
 }
 
 impl<'j, 'd> Merged<'j, 'd> {
+    /// Flag `name` as read from the file that defines it last: the file's index, the flag,
+    /// and its problems.
+    fn flag(&self, name: &str, cbor: bool) -> (usize, Flag, Vec<ValidationError>) {
+        let (file, definition) = self.definitions[name];
+        let (flag, problems) = flag(
+            name,
+            definition,
+            &self.evaluators,
+            &self.set_metadata[file],
+            &format!("flags.{name}"),
+            cbor,
+        );
+        (file, flag, problems)
+    }
+
     fn new(trees: &'j [Json<'d>]) -> Result<Self, InvalidSnapshot> {
         let mut merged = Merged {
             evaluators: HashMap::new(),
