@@ -12,6 +12,7 @@ use super::details::{Decision, Details, ErrorCode, Reason};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
 use crate::document::{MetadataValue, ValueKind};
+use crate::plan::direct::Direct;
 use crate::plan::{Attr, FlagPlan, Plan, ServePlan, Values};
 use crate::primitives::value::Value;
 use crate::runtime::exposures::{Record, Text};
@@ -57,26 +58,40 @@ impl Deref for Snapshot {
 
 /// A value type a flag can be read as.
 pub(crate) trait Extract<'s>: Copy {
-    fn accepts(kind: ValueKind) -> bool;
+    /// The kinds of flag the type reads: bit `kind as u8` per accepted [`ValueKind`].
+    const KINDS: u8;
+    /// [`Self::KINDS`] as a [`Direct`] mask.
+    const DIRECT: u64 = Direct::kinds_mask(Self::KINDS);
+
+    fn accepts(kind: ValueKind) -> bool {
+        Self::KINDS >> kind as u8 & 1 != 0
+    }
+
     fn extract(values: &'s Values, variant: usize) -> Option<Self>;
+
+    /// The value of flag `index`, served directly as `direct` says.
+    #[inline(always)]
+    fn direct(plan: &'s Plan, index: u32, direct: Direct) -> Option<Self> {
+        Self::extract(&plan.flags.get(index as usize)?.values, direct.variant())
+    }
 }
 
 impl Extract<'_> for bool {
-    fn accepts(kind: ValueKind) -> bool {
-        kind == ValueKind::Bool
-    }
+    const KINDS: u8 = 1 << ValueKind::Bool as u8;
     fn extract(values: &Values, variant: usize) -> Option<bool> {
         match values {
             Values::Bool(v) => v.get(variant).copied(),
             _ => None,
         }
     }
+    #[inline(always)]
+    fn direct(_: &Plan, _: u32, direct: Direct) -> Option<bool> {
+        Some(direct.bool_value())
+    }
 }
 
 impl<'s> Extract<'s> for &'s str {
-    fn accepts(kind: ValueKind) -> bool {
-        kind == ValueKind::String
-    }
+    const KINDS: u8 = 1 << ValueKind::String as u8;
     fn extract(values: &'s Values, variant: usize) -> Option<&'s str> {
         match values {
             Values::Str(v) => v.get(variant).map(|s| &**s),
@@ -86,9 +101,7 @@ impl<'s> Extract<'s> for &'s str {
 }
 
 impl Extract<'_> for i64 {
-    fn accepts(kind: ValueKind) -> bool {
-        kind == ValueKind::Int
-    }
+    const KINDS: u8 = 1 << ValueKind::Int as u8;
     fn extract(values: &Values, variant: usize) -> Option<i64> {
         match values {
             Values::Int(v) => v.get(variant).copied(),
@@ -98,9 +111,7 @@ impl Extract<'_> for i64 {
 }
 
 impl Extract<'_> for f64 {
-    fn accepts(kind: ValueKind) -> bool {
-        matches!(kind, ValueKind::Float | ValueKind::Int)
-    }
+    const KINDS: u8 = 1 << ValueKind::Float as u8 | 1 << ValueKind::Int as u8;
     fn extract(values: &Values, variant: usize) -> Option<f64> {
         match values {
             Values::Float(v) => v.get(variant).copied(),
@@ -111,9 +122,7 @@ impl Extract<'_> for f64 {
 }
 
 impl<'s> Extract<'s> for &'s serde_json::Value {
-    fn accepts(kind: ValueKind) -> bool {
-        kind == ValueKind::Json
-    }
+    const KINDS: u8 = 1 << ValueKind::Json as u8;
     fn extract(values: &'s Values, variant: usize) -> Option<&'s serde_json::Value> {
         match values {
             Values::Json(v) => v.get(variant),
@@ -201,7 +210,7 @@ impl Plan {
     }
 
     /// The value alone, without building `Details`. A flag whose answer cannot depend on
-    /// the context is served first, in a few loads; everything else goes through
+    /// the context is served first from its [`Direct`] word; everything else goes through
     /// `resolve`. Both count as `resolve` does. (Moving the second path out of line saves
     /// static flags 3 more instructions and costs every rule-based flag 20.)
     #[inline]
@@ -215,13 +224,10 @@ impl Plan {
         let Some(index) = flag.index_in(self) else {
             return default;
         };
-        if let Some(f) = self.flags.get(index as usize) {
-            if let Some(variant) = f.constant {
-                if T::accepts(f.kind) && !f.exposures && !self.runtime.is_killed(index) {
-                    self.runtime.counters.count(f.counter_base + variant);
-                    return T::extract(&f.values, variant as usize).unwrap_or(default);
-                }
-            }
+        let direct = self.runtime.direct(index);
+        if direct.serves(T::DIRECT) {
+            self.runtime.counters.count(direct.counter_slot());
+            return T::direct(self, index, direct).unwrap_or(default);
         }
         self.evaluated_value(index, ctx, default)
     }

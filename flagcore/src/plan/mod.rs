@@ -2,6 +2,7 @@
 //! variants, operators as enums and precomputed hash seeds, so that evaluation parses
 //! nothing and allocates nothing.
 
+pub(crate) mod direct;
 pub(crate) mod guardrail;
 pub(crate) mod hash;
 pub(crate) mod op;
@@ -12,6 +13,7 @@ use crate::document::logic::{FlagdFlag, Targeting};
 use crate::document::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use crate::primitives::hashing::seed;
 use crate::runtime::Runtime;
+use direct::Direct;
 use guardrail::GuardrailPlan;
 use hash::{NameIndex, StrMap};
 use op::Test;
@@ -153,6 +155,7 @@ impl Attr {
 }
 
 #[derive(Debug)]
+#[repr(u8)]
 pub(crate) enum ConditionPlan {
     InSegment(u32),
     NotInSegment(u32),
@@ -189,7 +192,7 @@ impl Plan {
             index: NameIndex::new(Vec::new()),
             flags: Box::new([]),
             segments: Box::new([]),
-            runtime: Runtime::new(0, 0),
+            runtime: Runtime::new(std::iter::empty(), 0),
         }
     }
 
@@ -240,10 +243,24 @@ impl Plan {
             version: document.version,
             ready: true,
             index,
-            runtime: Runtime::new(flags.len(), counter_base as usize),
+            runtime: Runtime::new(flags.iter().map(FlagPlan::direct), counter_base as usize),
             flags: flags.into_boxed_slice(),
             segments,
         }
+    }
+}
+
+impl FlagPlan {
+    /// The flag's [`Direct`] word: its constant variant, unless its evaluations are
+    /// recorded as exposures (which only the full path does).
+    fn direct(&self) -> Direct {
+        let variant = self.constant.filter(|_| !self.exposures);
+        let bool_value = match (&self.values, variant) {
+            (Values::Bool(values), Some(v)) => values.get(v as usize).copied().unwrap_or(false),
+            _ => false,
+        };
+        let slot = self.counter_base + variant.unwrap_or(0);
+        Direct::new(self.kind, variant, bool_value, slot)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::primitives::value::Value;
 
 /// A compiled clause test.
 #[derive(Debug)]
+#[repr(u8)]
 pub(crate) enum Test {
     Exists,
     /// `eq`/`in` (`negate == false`) and `neq`/`not_in` (`negate == true`).

@@ -10,9 +10,6 @@ use std::sync::{Mutex, PoisonError};
 /// no locked instruction. Threads beyond these share one more shard and count atomically.
 pub(crate) const OWNED_SHARDS: usize = 8;
 
-/// How many copies of the evaluation counters a plan keeps: the owned ones, then the shared.
-pub(crate) const COUNTER_SHARDS: usize = OWNED_SHARDS + 1;
-
 /// Which owned shards some live thread holds, one bit each.
 static SHARDS_CLAIMED: AtomicU32 = AtomicU32::new(0);
 
@@ -78,11 +75,12 @@ fn first_shard() -> usize {
 }
 
 /// The evaluation counts of one plan: one slot per flag and variant (and one per flag for
-/// the caller's default), in [`COUNTER_SHARDS`] copies `stride` apart, so threads counting
-/// the same flag do not fight over one cache line.
+/// the caller's default), in [`OWNED_SHARDS`] copies `stride` apart, so threads counting
+/// the same flag do not fight over one cache line, and one shared copy.
 #[derive(Debug)]
 pub(crate) struct Counters {
-    cells: Box<[AtomicU64]>,
+    owned: Box<[AtomicU64]>,
+    shared: Box<[AtomicU64]>,
     stride: usize,
     /// Per slot, the sum over shards already handed out by [`Counters::drain`]. Owned
     /// shards cannot be reset under their owner's plain stores, so cells only grow and
@@ -95,10 +93,10 @@ impl Counters {
     pub(crate) fn new(slots: usize) -> Counters {
         // Whole cache lines per shard (8 counters of 8 bytes).
         let stride = slots.div_ceil(8) * 8;
+        let zeros = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
         Counters {
-            cells: (0..stride * COUNTER_SHARDS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            owned: zeros(stride * OWNED_SHARDS),
+            shared: zeros(stride),
             stride,
             taken: Mutex::new(vec![0; stride].into_boxed_slice()),
             enabled: AtomicBool::new(true),
@@ -111,17 +109,16 @@ impl Counters {
         if !self.enabled.load(Ordering::Relaxed) {
             return;
         }
-        // One test serves the common case: an owned shard. The shared shard and a thread's
-        // first count (`UNCLAIMED`) both lie above it.
+        // One test serves the common case: an owned shard. Slots are below the stride,
+        // so the shared shard (`OWNED_SHARDS`) and a thread's first count (`UNCLAIMED`)
+        // both index past the owned shards.
         let shard = usize::from(SHARD.get());
-        if shard < OWNED_SHARDS {
-            if let Some(counter) = self.cells.get(shard * self.stride + slot as usize) {
-                // Only this thread writes this shard, so load-and-store loses nothing.
-                counter.store(
-                    counter.load(Ordering::Relaxed).wrapping_add(1),
-                    Ordering::Relaxed,
-                );
-            }
+        if let Some(counter) = self.owned.get(shard * self.stride + slot as usize) {
+            // Only this thread writes this shard, so load-and-store loses nothing.
+            counter.store(
+                counter.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Relaxed,
+            );
         } else {
             self.count_shared(shard, slot);
         }
@@ -134,7 +131,7 @@ impl Counters {
         if shard == UNCLAIMED_SHARD && first_shard() < OWNED_SHARDS {
             return self.count(slot);
         }
-        if let Some(counter) = self.cells.get(OWNED_SHARDS * self.stride + slot as usize) {
+        if let Some(counter) = self.shared.get(slot as usize) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -149,8 +146,9 @@ impl Counters {
         let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
         slots
             .map(|at| {
-                let total = (0..COUNTER_SHARDS)
-                    .filter_map(|shard| self.cells.get(shard * self.stride + at))
+                let total = (0..OWNED_SHARDS)
+                    .filter_map(|shard| self.owned.get(shard * self.stride + at))
+                    .chain(self.shared.get(at))
                     .map(|cell| cell.load(Ordering::Relaxed))
                     .fold(0u64, u64::wrapping_add);
                 let Some(before) = taken.get_mut(at) else {
