@@ -33,11 +33,13 @@ impl<'d> Validator<'d> {
                 "exposures",
             ],
         )?;
+        // The names borrow from the document, in a vector kept from flag to flag.
+        let mut names = std::mem::take(&mut self.variant_names);
+        names.clear();
         let (variants, kind) = match self.required(&fields, path, "variants") {
-            Some(v) => self.variants(v, &path.field("variants")),
+            Some(v) => self.variants(v, &path.field("variants"), &mut names),
             None => (Vec::new(), None),
         };
-        let names: Vec<&str> = variants.iter().map(|(n, _)| n.as_str()).collect();
         let enabled = self
             .required(&fields, path, "enabled")
             .and_then(|v| match v {
@@ -73,7 +75,10 @@ impl<'d> Validator<'d> {
         let mut rules = Vec::new();
         if let Some(list) = fields.get("rules") {
             let rules_path = path.field("rules");
-            for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
+            let items = self.array(list, &rules_path);
+            // Exactly sized, so compiling reuses the allocation instead of shrinking it.
+            rules.reserve_exact(items.len());
+            for (i, rule) in items.iter().enumerate() {
                 if let Some(rule) = self.rule(rule, &rules_path.index(i), name, &names) {
                     rules.push(rule);
                 }
@@ -94,6 +99,7 @@ impl<'d> Validator<'d> {
             .get("guardrails")
             .map(|g| self.guardrails(g, &path.field("guardrails"), name, &names))
             .unwrap_or_default();
+        self.variant_names = names;
         Some(Flag {
             kind: kind?,
             variants,
@@ -112,10 +118,13 @@ impl<'d> Validator<'d> {
         })
     }
 
+    /// The variants and their one value type; `names` receives the names of those with a
+    /// usable value, in order.
     fn variants(
         &mut self,
         value: &'d Json<'d>,
         path: &Path<'_>,
+        names: &mut Vec<&'d str>,
     ) -> (Vec<(String, serde_json::Value)>, Option<ValueKind>) {
         let members = self.map(value, path);
         if members.is_empty() {
@@ -128,7 +137,12 @@ impl<'d> Validator<'d> {
             }
             return (Vec::new(), None);
         }
-        let mut kinds: Vec<(ValueKind, &str)> = Vec::with_capacity(members.len());
+        let numeric = |k: ValueKind| matches!(k, ValueKind::Int | ValueKind::Float);
+        // The first variant's type, the first variant of another type, and whether any
+        // is a float: what the checks below need, without a list of every type.
+        let mut first: Option<(ValueKind, &str)> = None;
+        let mut mixed: Option<(ValueKind, &str)> = None;
+        let mut any_float = false;
         let mut variants = Vec::with_capacity(members.len());
         for (name, v) in members {
             let kind = match v {
@@ -154,35 +168,36 @@ impl<'d> Validator<'d> {
                     continue;
                 }
             };
-            kinds.push((kind, name));
+            match first {
+                None => first = Some((kind, name)),
+                Some((f, _)) if mixed.is_none() && kind != f && !(numeric(kind) && numeric(f)) => {
+                    mixed = Some((kind, name));
+                }
+                Some(_) => {}
+            }
+            any_float |= kind == ValueKind::Float;
+            names.push(name);
             variants.push((name.to_string(), v.to_value()));
         }
+        let Some((first, first_name)) = first else {
+            return (variants, None);
+        };
         if variants.len() != members.len() {
             return (variants, None);
         }
-        let numeric = |k: ValueKind| matches!(k, ValueKind::Int | ValueKind::Float);
-        let first = kinds[0].0;
-        let mixed = kinds
-            .iter()
-            .find(|(k, _)| *k != first && !(numeric(*k) && numeric(first)));
         if let Some((other, other_name)) = mixed {
             self.error(
                 Kind::MixedTypes,
                 path,
                 format!(
-                    "variants mix value types: `{}` is {}, `{other_name}` is {}",
-                    kinds[0].1,
+                    "variants mix value types: `{first_name}` is {}, `{other_name}` is {}",
                     first.name(),
                     other.name()
                 ),
             );
             return (variants, None);
         }
-        let kind = if kinds.iter().any(|(k, _)| *k == ValueKind::Float) {
-            ValueKind::Float
-        } else {
-            first
-        };
+        let kind = if any_float { ValueKind::Float } else { first };
         (variants, Some(kind))
     }
 
@@ -242,7 +257,7 @@ impl<'d> Validator<'d> {
             let (Some(flag), Some(variant)) = (flag, variant) else {
                 continue;
             };
-            let Some(header) = self.flags.get(flag) else {
+            let Some(&target) = self.flags.get(flag) else {
                 self.error(
                     Kind::UndefinedFlag,
                     &item_path.field("flag"),
@@ -250,9 +265,13 @@ impl<'d> Validator<'d> {
                 );
                 continue;
             };
-            let target = header.index;
-            if !header.variants.is_empty() && !header.variants.contains(&variant) {
-                let known = header.variants.join(", ");
+            let variants = match self.flag_members[target].1.get("variants") {
+                Some(Json::Object(members)) => &members[..],
+                _ => &[],
+            };
+            if !variants.is_empty() && !variants.iter().any(|(k, _)| k == variant) {
+                let known: Vec<&str> = variants.iter().map(|(k, _)| k.as_ref()).collect();
+                let known = known.join(", ");
                 self.error(
                     Kind::UnknownVariant,
                     &item_path.field("variant"),

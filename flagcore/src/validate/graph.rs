@@ -59,11 +59,13 @@ fn check(
 ) {
     let mut mark = vec![Mark::New; edges.len()];
     let mut depth = vec![1usize; edges.len()];
+    // One stack for every root: a new one per root was an allocation per flag.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for root in 0..edges.len() {
         if mark[root] != Mark::New {
             continue;
         }
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        stack.push((root, 0));
         mark[root] = Mark::OnPath;
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
             if let Some(&child) = edges[node].get(*next) {

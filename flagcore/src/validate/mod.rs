@@ -92,23 +92,27 @@ impl<'a> Path<'a> {
     }
 }
 
-/// What pass one learns of a flag, for references from other flags.
-struct FlagHeader<'d> {
-    index: usize,
-    variants: Vec<&'d str>,
-}
+/// An object's members as the tree holds them.
+type Members<'d> = [(Cow<'d, str>, Json<'d>)];
 
 #[derive(Default)]
 struct Validator<'d> {
     limits: Limits,
     errors: Vec<ValidationError>,
+    /// Each segment's name → its index (the first of repeated names).
     segments: HashMap<&'d str, usize>,
-    flags: HashMap<&'d str, FlagHeader<'d>>,
+    /// Each flag's name → its index (the first of repeated names) in `flag_members`.
+    flags: HashMap<&'d str, usize>,
+    flag_members: &'d Members<'d>,
+    /// The variant names of the flag being validated, kept to reuse the allocation.
+    variant_names: Vec<&'d str>,
+    /// A clause's values as JSON text, kept to reuse the allocation.
+    clause_values: Vec<u8>,
 }
 
 /// The members of one object, checked for unknown and duplicate keys.
 struct Fields<'d> {
-    members: &'d [(Cow<'d, str>, Json<'d>)],
+    members: &'d Members<'d>,
 }
 
 impl<'d> Fields<'d> {
@@ -142,25 +146,34 @@ impl<'d> Validator<'d> {
             self.wrong_type(path, "an object", value);
             return None;
         };
-        for (i, (key, _)) in members.iter().enumerate() {
-            if !allowed.contains(&key.as_ref()) {
-                self.error(
+        debug_assert!(allowed.len() <= 64, "one bit per allowed field");
+        // The allowed fields seen so far, one bit each: a repeat is a bit already set,
+        // without comparing the key with every member before it.
+        let mut seen = 0u64;
+        for (key, _) in members.iter() {
+            match allowed.iter().position(|a| *a == key.as_ref()) {
+                None => self.error(
                     Kind::UnknownField,
                     &path.field(key),
                     format!(
                         "unknown field `{key}`; expected one of: {}",
                         allowed.join(", ")
                     ),
-                );
-            } else if members[..i].iter().any(|(k, _)| k == key) {
-                self.duplicate_key(path, key);
+                ),
+                Some(i) => {
+                    let bit = 1u64 << (i % 64);
+                    if seen & bit != 0 {
+                        self.duplicate_key(path, key);
+                    }
+                    seen |= bit;
+                }
             }
         }
         Some(Fields { members })
     }
 
     /// Checks a name → value map for duplicate names; returns its members.
-    fn map(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> &'d [(Cow<'d, str>, Json<'d>)] {
+    fn map(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> &'d Members<'d> {
         let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return &[];
@@ -184,13 +197,37 @@ impl<'d> Validator<'d> {
         members
     }
 
-    fn count(
+    /// Like [`Validator::map`] for the flags or segments, which may be many: the set that
+    /// finds repeated names is kept as `index`, each name's first index, for references.
+    fn named(
         &mut self,
-        members: &[(Cow<'d, str>, Json<'d>)],
+        value: &'d Json<'d>,
         path: &Path<'_>,
-        limit: usize,
-        name: &str,
-    ) {
+        index: &mut HashMap<&'d str, usize>,
+    ) -> &'d Members<'d> {
+        let Json::Object(members) = value else {
+            self.wrong_type(path, "an object", value);
+            return &[];
+        };
+        index.reserve(members.len());
+        for (i, (key, _)) in members.iter().enumerate() {
+            let repeated = match index.entry(key) {
+                std::collections::hash_map::Entry::Occupied(_) => true,
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    false
+                }
+            };
+            if key.len() > self.limits.max_string_bytes {
+                self.too_long(&path.field("<key>"), key.len());
+            } else if repeated {
+                self.duplicate_key(path, key);
+            }
+        }
+        members
+    }
+
+    fn count(&mut self, members: &Members<'d>, path: &Path<'_>, limit: usize, name: &str) {
         if members.len() > limit {
             let len = members.len();
             self.error(
@@ -285,8 +322,9 @@ impl<'d> Validator<'d> {
         let Some(value) = value else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for (i, item) in self.array(value, path).iter().enumerate() {
+        let items = self.array(value, path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
             if let Some(s) = self.string(item, &path.index(i)) {
                 out.push(s.to_owned());
             }
@@ -310,12 +348,21 @@ impl<'d> Validator<'d> {
                     None
                 }
             });
-        let segment_members = fields
-            .get("segments")
-            .map_or(&[][..], |s| self.map(s, &Path::Root.field("segments")));
+        // The names are indexed as they are checked, so that references may point
+        // forwards.
+        let mut index = std::mem::take(&mut self.segments);
+        let segment_members = fields.get("segments").map_or(&[][..], |s| {
+            self.named(s, &Path::Root.field("segments"), &mut index)
+        });
+        self.segments = index;
+        let mut index = std::mem::take(&mut self.flags);
         let flag_members = self
             .required(&fields, &Path::Root, "flags")
-            .map_or(&[][..], |f| self.map(f, &Path::Root.field("flags")));
+            .map_or(&[][..], |f| {
+                self.named(f, &Path::Root.field("flags"), &mut index)
+            });
+        self.flags = index;
+        self.flag_members = flag_members;
 
         self.count(
             segment_members,
@@ -332,34 +379,19 @@ impl<'d> Validator<'d> {
         if !self.errors.is_empty() {
             return None;
         }
-        // Pass one: names, so that references may point forwards.
-        for (i, (name, _)) in segment_members.iter().enumerate() {
-            self.segments.entry(name).or_insert(i);
+        // Sized up front: grown step by step, the flags were copied a dozen times over.
+        let mut segments: Vec<(String, Segment)> = Vec::with_capacity(segment_members.len());
+        for (name, value) in segment_members {
+            if let Some(segment) = self.segment(value, &Path::Root.field("segments").field(name)) {
+                segments.push((name.to_string(), segment));
+            }
         }
-        for (i, (name, flag)) in flag_members.iter().enumerate() {
-            let variants = match flag.get("variants") {
-                Some(Json::Object(members)) => members.iter().map(|(k, _)| k.as_ref()).collect(),
-                _ => Vec::new(),
-            };
-            self.flags
-                .entry(name)
-                .or_insert(FlagHeader { index: i, variants });
+        let mut flags: Vec<(String, Flag)> = Vec::with_capacity(flag_members.len());
+        for (name, value) in flag_members {
+            if let Some(flag) = self.flag(name, value, &Path::Root.field("flags").field(name)) {
+                flags.push((name.to_string(), flag));
+            }
         }
-
-        let segments: Vec<(String, Segment)> = segment_members
-            .iter()
-            .filter_map(|(name, value)| {
-                let segment = self.segment(value, &Path::Root.field("segments").field(name))?;
-                Some((name.to_string(), segment))
-            })
-            .collect();
-        let flags: Vec<(String, Flag)> = flag_members
-            .iter()
-            .filter_map(|(name, value)| {
-                let flag = self.flag(name, value, &Path::Root.field("flags").field(name))?;
-                Some((name.to_string(), flag))
-            })
-            .collect();
         if !self.errors.is_empty() {
             return None;
         }
@@ -381,7 +413,9 @@ impl<'d> Validator<'d> {
         let mut rules = Vec::new();
         if let Some(list) = fields.get("rules") {
             let rules_path = path.field("rules");
-            for (i, rule) in self.array(list, &rules_path).iter().enumerate() {
+            let items = self.array(list, &rules_path);
+            rules.reserve_exact(items.len());
+            for (i, rule) in items.iter().enumerate() {
                 let rule_path = rules_path.index(i);
                 let Some(rule_fields) =
                     self.object(rule, &rule_path, &["description", "conditions"])

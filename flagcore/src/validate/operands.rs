@@ -57,16 +57,25 @@ impl<'d> Validator<'d> {
             let items = self.array(list, &values_path);
             self.operands(op, items, &values_path)?
         };
-        // Pieces pushed one by one: `format!` here was a measurable part of loading a
-        // snapshot with thousands of clauses.
-        let mut text = String::with_capacity(attribute.len() + 32);
+        // The values are written into a buffer kept from clause to clause, so the text is
+        // allocated once at its exact size (compiling keeps it without reallocating), and
+        // pushed piece by piece: `format!` was a measurable part of loading thousands.
+        let mut values_text = std::mem::take(&mut self.clause_values);
+        values_text.clear();
+        if let Some(values) = fields.get("values") {
+            values_text.push(b' ');
+            // Writing a tree into a vector cannot fail; only the space stays if it did.
+            if serde_json::to_writer(&mut values_text, values).is_err() {
+                values_text.truncate(1);
+            }
+        }
+        let values = std::str::from_utf8(&values_text).unwrap_or_default();
+        let mut text = String::with_capacity(attribute.len() + 1 + op.name().len() + values.len());
         text.push_str(attribute);
         text.push(' ');
         text.push_str(op.name());
-        if let Some(values) = fields.get("values") {
-            text.push(' ');
-            text.push_str(&serde_json::to_string(values).unwrap_or_default());
-        }
+        text.push_str(values);
+        self.clause_values = values_text;
         Some(Condition::Clause {
             attribute: attribute.to_owned(),
             op,
@@ -157,17 +166,21 @@ impl<'d> Validator<'d> {
         (self.errors.len() == errors_before).then_some(operands)
     }
 
+    /// Each item parsed, in a vector of exactly their number, so compiling keeps it
+    /// without reallocating (when none failed, the only case that is compiled).
     fn each<T>(
         &mut self,
         items: &'d [Json<'d>],
         path: &Path<'_>,
         mut parse: impl FnMut(&mut Self, &'d Json<'d>, &Path<'_>) -> Option<T>,
     ) -> Vec<T> {
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| parse(self, item, &path.index(i)))
-            .collect()
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(parsed) = parse(self, item, &path.index(i)) {
+                out.push(parsed);
+            }
+        }
+        out
     }
 
     fn scalar(&mut self, item: &'d Json<'d>, path: &Path<'_>, expected: &str) -> Option<Scalar> {
