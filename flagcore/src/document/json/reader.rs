@@ -22,6 +22,26 @@ static SPECIAL_IN_STRING: [bool; 256] = {
 /// Deeper documents go to serde_json, whose own bound (128) then decides.
 const READER_DEPTH: usize = 100;
 
+/// Eight spaces as one little-endian word.
+const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+
+/// The eight bytes at `at` as one little-endian word (the first byte lowest), if there
+/// are eight.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// Moves the items of `stack` from `start` on into a vector of their exact size in
+/// `arena`, allocated at once (`from_iter_in` grows its vector through the general path).
+#[inline]
+fn take_from<'a, T>(stack: &mut Vec<T>, start: usize, arena: &'a Bump) -> JsonVec<'a, T> {
+    let mut taken = JsonVec::with_capacity_in(stack.len().saturating_sub(start), arena);
+    taken.extend(stack.drain(start..));
+    taken
+}
+
 /// The reader for documents as tools and people write them: a recursive descent over the
 /// text straight into the arena, several times cheaper than serde_json's visitor calls.
 /// It declines (`None`) anything it might read differently from serde_json, which then
@@ -46,8 +66,28 @@ impl<'a> Reader<'a, '_> {
 
     #[inline]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b' ' | b'\t' | b'\r' => self.at += 1,
+                b'\n' => {
+                    self.at += 1;
+                    self.skip_indentation();
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Skips the spaces that start a line eight at a time: most of the whitespace of an
+    /// indented document.
+    fn skip_indentation(&mut self) {
+        while let Some(word) = word_at(self.bytes, self.at) {
+            let other = word ^ SPACES;
+            if other != 0 {
+                self.at += (other.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.at += 8;
         }
     }
 
@@ -99,7 +139,7 @@ impl<'a> Reader<'a, '_> {
                 }
             }
         }
-        let items = JsonVec::from_iter_in(self.stacks.items.drain(start..), self.arena);
+        let items = take_from(&mut self.stacks.items, start, self.arena);
         Some(Json::Array(items))
     }
 
@@ -130,7 +170,7 @@ impl<'a> Reader<'a, '_> {
                 }
             }
         }
-        let members = JsonVec::from_iter_in(self.stacks.members.drain(start..), self.arena);
+        let members = take_from(&mut self.stacks.members, start, self.arena);
         Some(Json::Object(members))
     }
 
@@ -291,6 +331,12 @@ mod tests {
             "true",
             "\"text\"",
             r#"{"a": 1, "a": 2}"#,
+            // Indentation, skipped eight bytes at a time, around longer strings with
+            // escapes and multibyte text.
+            "{\n                \"a long name, longer than a word\": \"x\\\"yz\",\n\t \"k\": 1}",
+            r#"["0123456\n", "01234567\t", "012345678\"", "\u00e9\u00e9\u00e9\u00e9\u00e9x\\"]"#,
+            "[\"\u{e9}\u{e9}\u{e9}\u{e9}\u{1F600}\u{1F600}\u{7f}\u{80}\", \"~~~~~~~~~~~~~~~~~\"]",
+            "[\n\n        \n                1,\r\n                        \"\"]",
         ];
         // What serde_json alone is given: an escaped surrogate pair, an integer past u64.
         let declined = [r#"{"pair": "\ud83d\ude00"}"#, documents[2]];
@@ -333,6 +379,9 @@ mod tests {
             r#""a\u12""#,
             r#""a\u+123""#,
             "\"tab\there\"",
+            "\"a string of more than a word\u{1f} with a control character\"",
+            "[\"\u{e9}\u{e9}\u{e9}\u{e9}\n\"]",
+            "\"unterminated and longer than a word",
             r#""\x""#,
             r#""\ud800""#,
             "[1] [2]",
