@@ -31,6 +31,9 @@ pub(crate) enum SegmentWhy {
 /// Observes an evaluation step by step. The evaluator is generic over it, so the
 /// no-op [`NoTrace`] compiles away and only `explain` pays for tracing.
 pub(crate) trait Trace {
+    /// Whether the tracer observes anything: evaluations that are not traced may take
+    /// shortcuts that skip steps a tracer would report (segments inlined).
+    const TRACES: bool = true;
     fn disabled(&mut self, _flag: u32, _killed: bool) {}
     fn target(&mut self, _flag: u32, _target: u32) {}
     fn prerequisite(
@@ -57,7 +60,9 @@ pub(crate) trait Trace {
 /// The tracer of every ordinary evaluation: does nothing.
 pub(crate) struct NoTrace;
 
-impl Trace for NoTrace {}
+impl Trace for NoTrace {
+    const TRACES: bool = false;
+}
 
 impl Plan {
     /// Evaluates flag `index` from step 4 of docs/format.md §4 on (the getters did steps 1–3).
@@ -124,7 +129,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         }
         for (i, rule) in flag.rules.iter().enumerate() {
             let i = i as u32;
-            if !self.all_hold(&rule.conditions, i) {
+            if !self.all_hold(rule.conditions(T::TRACES), i) {
                 continue;
             }
             let mut outcome = match &rule.serve {
@@ -304,7 +309,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             }
         }
         // Conditions inside a segment are not traced one by one: the segment's verdict is.
-        for (i, rule) in segment.rules.iter().enumerate() {
+        for (i, rule) in segment.rules(T::TRACES).iter().enumerate() {
             if rule.iter().all(|c| self.holds(c)) {
                 return SegmentWhy::Rule(i as u32);
             }

@@ -83,7 +83,12 @@ fn short_word(b: &[u8]) -> u64 {
 /// its setup costs more than comparing two or three words inline.
 #[inline]
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same`] for bytes: for a prefix or suffix test, which may cut a string mid-character.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -101,7 +106,7 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 }
 
 /// A map from strings, scanned when short and hashed when long.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum StrMap<V> {
     Scan(Box<[(Box<str>, V)]>),
     Hash(HashMap<Box<str>, V, WordBuild>),
@@ -128,6 +133,19 @@ impl<V> StrMap<V> {
             StrMap::Scan(entries) => entries.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
             StrMap::Hash(map) => map.get(key),
         }
+    }
+
+    /// How many keys the map holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            StrMap::Scan(entries) => entries.len(),
+            StrMap::Hash(map) => map.len(),
+        }
+    }
+
+    /// Whether the map holds no key.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Whether both maps answer every key alike (for change notices, not evaluation).

@@ -5,6 +5,7 @@
 pub(crate) mod direct;
 pub(crate) mod guardrail;
 pub(crate) mod hash;
+mod inline;
 pub(crate) mod op;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use crate::runtime::Runtime;
 use direct::Direct;
 use guardrail::GuardrailPlan;
 use hash::{NameIndex, StrMap};
+use inline::Bodies;
 use op::Test;
 
 /// A compiled snapshot: what every evaluation reads. Its rules are immutable; what changes
@@ -97,7 +99,21 @@ pub(crate) enum Values {
 pub(crate) struct RulePlan {
     pub id: Option<Box<str>>,
     pub conditions: Box<[ConditionPlan]>,
+    /// The conditions with small segments inlined (`inline.rs`), if any were.
+    pub inlined: Option<Box<[ConditionPlan]>>,
     pub serve: ServePlan,
+}
+
+impl RulePlan {
+    /// The conditions to evaluate: as written when `traced` (so each segment's verdict
+    /// can be reported), else with small segments inlined.
+    #[inline(always)]
+    pub(crate) fn conditions(&self, traced: bool) -> &[ConditionPlan] {
+        match &self.inlined {
+            Some(inlined) if !traced => inlined,
+            _ => &self.conditions,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -131,7 +147,7 @@ pub(crate) struct StepPlan {
 }
 
 /// Which context attribute a condition or rollout reads.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Attr {
     Key,
     Named(Box<str>),
@@ -154,7 +170,7 @@ impl Attr {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[repr(u8)]
 pub(crate) enum ConditionPlan {
     InSegment(u32),
@@ -180,6 +196,19 @@ pub(crate) struct SegmentPlan {
     /// lookup settles both lists.
     pub keys: StrMap<bool>,
     pub rules: Box<[Box<[ConditionPlan]>]>,
+    /// The rules with small segments inlined (`inline.rs`), if any were.
+    pub inlined: Option<Box<[Box<[ConditionPlan]>]>>,
+}
+
+impl SegmentPlan {
+    /// The rules to evaluate: as written when `traced`, else with small segments inlined.
+    #[inline(always)]
+    pub(crate) fn rules(&self, traced: bool) -> &[Box<[ConditionPlan]>] {
+        match &self.inlined {
+            Some(inlined) if !traced => inlined,
+            _ => &self.rules,
+        }
+    }
 }
 
 impl Plan {
@@ -197,7 +226,7 @@ impl Plan {
     }
 
     pub(crate) fn compile(document: Document) -> Plan {
-        let segments: Box<[SegmentPlan]> = document
+        let mut segments: Box<[SegmentPlan]> = document
             .segments
             .into_iter()
             .map(|(name, segment)| SegmentPlan {
@@ -208,8 +237,18 @@ impl Plan {
                     .into_iter()
                     .map(|conditions| conditions.into_iter().map(compile_condition).collect())
                     .collect(),
+                inlined: None,
             })
             .collect();
+        let bodies = Bodies::of(&segments);
+        for segment in segments.iter_mut() {
+            let inlined: Vec<_> = segment.rules.iter().map(|r| bodies.flatten(r)).collect();
+            if inlined.iter().any(Option::is_some) {
+                let rules = segment.rules.iter().zip(inlined);
+                segment.inlined =
+                    Some(rules.map(|(r, i)| i.unwrap_or_else(|| r.clone())).collect());
+            }
+        }
         // Prerequisites name variants of other flags: resolve them while every flag's
         // variant names are still there to borrow.
         let prerequisites: Vec<Box<[(u32, u32)]>> = document
@@ -233,7 +272,7 @@ impl Plan {
         let mut counter_base = 0u32;
         let mut flags = Vec::with_capacity(document.flags.len());
         for ((name, flag), prerequisites) in document.flags.into_iter().zip(prerequisites) {
-            let compiled = compile_flag(name, flag, prerequisites, counter_base);
+            let compiled = compile_flag(name, flag, prerequisites, counter_base, &bodies);
             counter_base += compiled.variant_names.len() as u32 + 1;
             flags.push(compiled);
         }
@@ -282,6 +321,7 @@ fn compile_flag(
     flag: Flag,
     prerequisites: Box<[(u32, u32)]>,
     counter_base: u32,
+    bodies: &Bodies,
 ) -> FlagPlan {
     let salt = flag.salt.as_deref().unwrap_or(&name);
     let flag_seed = seed(salt);
@@ -357,10 +397,15 @@ fn compile_flag(
         rules: flag
             .rules
             .into_iter()
-            .map(|rule| RulePlan {
-                id: rule.id.map(String::into_boxed_str),
-                conditions: rule.conditions.into_iter().map(compile_condition).collect(),
-                serve: compile_serve(rule.serve, salt),
+            .map(|rule| {
+                let conditions: Box<[ConditionPlan]> =
+                    rule.conditions.into_iter().map(compile_condition).collect();
+                RulePlan {
+                    id: rule.id.map(String::into_boxed_str),
+                    inlined: bodies.flatten(&conditions),
+                    conditions,
+                    serve: compile_serve(rule.serve, salt),
+                }
             })
             .collect(),
         fallthrough: compile_serve(flag.fallthrough, salt),

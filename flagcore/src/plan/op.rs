@@ -4,14 +4,14 @@ use std::cmp::Ordering;
 
 use regex::Regex;
 
-use super::hash::StrMap;
+use super::hash::{same_bytes, StrMap};
 use crate::document::{Operands, Operator, Scalar};
 use crate::primitives::semver::{OwnedVersion, Version};
 use crate::primitives::time::{millis_to_nanos, parse_rfc3339};
 use crate::primitives::value::Value;
 
 /// A compiled clause test.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[repr(u8)]
 pub(crate) enum Test {
     Exists,
@@ -117,7 +117,7 @@ fn compare_int_float(int: i64, float: f64) -> Option<Ordering> {
 
 /// The values of an `eq`/`in` clause, split by type so a lookup only looks where a match
 /// is possible; long string lists are hashed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ValueSet {
     strings: StrMap<()>,
     numbers: Box<[Number]>,
@@ -221,19 +221,45 @@ impl Test {
         }
     }
 
+    /// How many values the test compares against: what a copy of it costs.
+    pub(crate) fn operand_count(&self) -> usize {
+        match self {
+            Test::Exists => 0,
+            Test::Equals { set, .. } => {
+                set.strings.len()
+                    + set.numbers.len()
+                    + usize::from(set.has_true)
+                    + usize::from(set.has_false)
+            }
+            Test::StartsWith(v) | Test::EndsWith(v) | Test::Contains(v) => v.len(),
+            Test::Matches(regexes) => regexes.len(),
+            Test::Number { values, .. } => values.len(),
+            Test::Semver { versions, .. } => versions.len(),
+            Test::Time { instants, .. } => instants.len(),
+        }
+    }
+
     /// Whether a present attribute passes the test. The string and set tests are inlined
     /// into the evaluator; the heavier ones are calls, so they do not widen its frame.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn holds(&self, value: Value<'_>) -> bool {
         match self {
             Test::Exists => true,
             Test::Equals { set, negate } => set.contains(value) != *negate,
-            Test::StartsWith(prefixes) => {
-                as_str(value).is_some_and(|s| prefixes.iter().any(|p| s.starts_with(&**p)))
-            }
-            Test::EndsWith(suffixes) => {
-                as_str(value).is_some_and(|s| suffixes.iter().any(|p| s.ends_with(&**p)))
-            }
+            Test::StartsWith(prefixes) => as_str(value).is_some_and(|s| {
+                let s = s.as_bytes();
+                prefixes.iter().any(|p| {
+                    s.get(..p.len())
+                        .is_some_and(|head| same_bytes(head, p.as_bytes()))
+                })
+            }),
+            Test::EndsWith(suffixes) => as_str(value).is_some_and(|s| {
+                let s = s.as_bytes();
+                suffixes.iter().any(|p| {
+                    let tail = s.len().checked_sub(p.len()).and_then(|at| s.get(at..));
+                    tail.is_some_and(|tail| same_bytes(tail, p.as_bytes()))
+                })
+            }),
             Test::Contains(parts) => contains_any(parts, value),
             Test::Matches(regexes) => matches_any(regexes, value),
             Test::Number { order, values } => number_holds(*order, values, value),
