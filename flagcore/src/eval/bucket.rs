@@ -13,8 +13,8 @@ use crate::primitives::value::Value;
 /// The bucket of an attribute value: strings by their bytes, integers by their decimal
 /// string; anything else cannot be bucketed.
 #[inline]
-pub(crate) fn bucket_of(seed: u64, value: Value<'_>) -> Option<u32> {
-    match value {
+pub(crate) fn bucket_of(seed: u64, value: &Value<'_>) -> Option<u32> {
+    match *value {
         Value::String(s) => Some(bucket_bytes(seed, s.as_bytes())),
         Value::Int(i) => {
             let mut buffer = [0u8; 20];
@@ -66,7 +66,7 @@ mod tests {
         let s = seed("salt");
         for i in [0i64, 7, -7, 42, i64::MAX, i64::MIN, 1_000_000] {
             assert_eq!(
-                bucket_of(s, Value::Int(i)),
+                bucket_of(s, &Value::Int(i)),
                 Some(bucket_bytes(s, i.to_string().as_bytes())),
                 "{i}"
             );
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn floats_and_booleans_cannot_be_bucketed() {
-        assert_eq!(bucket_of(1, Value::Float(1.0)), None);
-        assert_eq!(bucket_of(1, Value::Bool(true)), None);
+        assert_eq!(bucket_of(1, &Value::Float(1.0)), None);
+        assert_eq!(bucket_of(1, &Value::Bool(true)), None);
     }
 }

@@ -110,9 +110,16 @@ impl<'a> EvaluationContext<'a> {
 
     #[inline]
     pub(crate) fn named(&self, name: &str) -> Option<Value<'a>> {
+        self.named_ref(name).copied()
+    }
+
+    /// The value of attribute `name` where the caller put it: a clause tests it there,
+    /// without copying it (through the stack, as a copy of the enum goes).
+    #[inline]
+    pub(crate) fn named_ref(&self, name: &str) -> Option<&'a Value<'a>> {
         self.attributes
             .iter()
             .find(|(n, _)| crate::plan::hash::same(n, name))
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v)
     }
 }

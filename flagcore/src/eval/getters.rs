@@ -239,7 +239,10 @@ impl Plan {
         ctx: &EvaluationContext<'_>,
         default: T,
     ) -> T {
-        let (found, outcome) = resolve(self, Some(index), ctx, T::accepts, &mut NoTrace);
+        // The flag's direct word said no: a constant answer would be found again (or, for
+        // a flag that records exposures, served the same by the evaluation).
+        let shortcut = Shortcut::Evaluate;
+        let (found, outcome) = resolve(self, Some(index), ctx, T::accepts, shortcut, &mut NoTrace);
         found
             .zip(outcome.variant)
             .and_then(|(f, v)| T::extract(&f.values, v as usize))
@@ -267,7 +270,8 @@ impl Plan {
         let plan: &'s Plan = self;
         // The placeholder plan has no flags, so the lookup finds none; `resolve` reports it.
         let index = flag.index_in(plan);
-        let (found, outcome) = resolve(plan, index, ctx, T::accepts, trace);
+        let shortcut = Shortcut::ConstantFirst;
+        let (found, outcome) = resolve(plan, index, ctx, T::accepts, shortcut, trace);
         let served = found.zip(outcome.variant).and_then(|(f, v)| {
             let value = T::extract(&f.values, v as usize)?;
             Some((f, v, value))
@@ -304,6 +308,15 @@ impl Plan {
     }
 }
 
+/// Whether [`resolve`] looks for a constant answer before evaluating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shortcut {
+    /// Serve a flag's constant variant (unless killed) without evaluating.
+    ConstantFirst,
+    /// Evaluate: the caller knows the flag has no constant answer to serve.
+    Evaluate,
+}
+
 /// Steps 1–3 of docs/format.md §4, then the evaluation, then the count.
 #[inline]
 fn resolve<'s, R: Trace>(
@@ -311,6 +324,7 @@ fn resolve<'s, R: Trace>(
     index: Option<u32>,
     ctx: &EvaluationContext<'_>,
     accepts: fn(ValueKind) -> bool,
+    shortcut: Shortcut,
     trace: &mut R,
 ) -> (Option<&'s FlagPlan>, Decision) {
     if !plan.ready {
@@ -322,7 +336,10 @@ fn resolve<'s, R: Trace>(
     let flag = &plan.flags[index as usize];
     let outcome = if !accepts(flag.kind) {
         Decision::error(ErrorCode::TypeMismatch)
-    } else if let (Some(variant), false) = (flag.constant, plan.runtime.is_killed(index)) {
+    } else if let Some(variant) = flag
+        .constant
+        .filter(|_| shortcut == Shortcut::ConstantFirst && !plan.runtime.is_killed(index))
+    {
         Decision::served(variant, Reason::Static)
     } else {
         plan.evaluate(index, ctx, trace)

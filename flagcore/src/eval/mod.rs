@@ -12,6 +12,7 @@ mod logic;
 mod segments;
 
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
+use crate::primitives::hashing::bucket_bytes;
 use crate::primitives::murmur3::murmur3_32_of;
 use bucket::bucket_of;
 use context::{EvaluationContext, Value};
@@ -252,7 +253,10 @@ impl<T: Trace> Evaluator<'_, '_, T> {
 
     #[inline]
     fn bucket(&self, seed: u64, by: &Attr) -> Option<u32> {
-        attribute(self.ctx, by).and_then(|value| bucket_of(seed, value))
+        match by {
+            Attr::Key => self.ctx.key().map(|key| bucket_bytes(seed, key.as_bytes())),
+            Attr::Named(name) => bucket_of(seed, self.ctx.named_ref(name)?),
+        }
     }
 
     #[inline]
@@ -273,7 +277,21 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     fn holds(&mut self, condition: &ConditionPlan) -> bool {
         match condition {
             ConditionPlan::Clause { attr, test, .. } => {
-                attribute(self.ctx, attr).is_some_and(|value| test.holds(value))
+                let key;
+                let value = match attr {
+                    Attr::Key => match self.ctx.key() {
+                        Some(k) => {
+                            key = Value::String(k);
+                            &key
+                        }
+                        None => return false,
+                    },
+                    Attr::Named(name) => match self.ctx.named_ref(name) {
+                        Some(value) => value,
+                        None => return false,
+                    },
+                };
+                test.holds(value)
             }
             ConditionPlan::InSegment(s) => self.in_segment(*s),
             ConditionPlan::NotInSegment(s) => !self.in_segment(*s),
@@ -283,12 +301,18 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         }
     }
 
-    #[inline(never)]
+    /// A verdict already known is read in place; only a new one costs a call.
+    #[inline(always)]
     fn in_segment(&mut self, index: u32) -> bool {
         let bit = 1u64.checked_shl(index).unwrap_or(0);
         if self.segments_known & bit != 0 {
             return self.segments_in & bit != 0;
         }
+        self.segment_verdict(index, bit)
+    }
+
+    #[inline(never)]
+    fn segment_verdict(&mut self, index: u32, bit: u64) -> bool {
         let segment = &self.plan.segments[index as usize];
         let why = self.segment_why(segment);
         self.trace.segment(index, why);

@@ -1,27 +1,14 @@
 //! String-keyed lookups for the hot path: a word-at-a-time hash for names, and a plain scan
 //! for short lists (a handful of string comparisons beats hashing the probe).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::Hasher;
 
 /// Lists up to this long are scanned instead of hashed.
 const SCAN_LIMIT: usize = 8;
 
-/// Builds [`WordHasher`]s.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct WordBuild;
-
-impl BuildHasher for WordBuild {
-    type Hasher = WordHasher;
-
-    fn build_hasher(&self) -> WordHasher {
-        WordHasher(0)
-    }
-}
-
-/// Hashes 8 bytes per multiply. Flag names and targeting keys are short, so this beats a
-/// general-purpose hash severalfold; the keys in a table come from the snapshot, so
-/// collision flooding is not a concern.
+/// Hashes 8 bytes per multiply, for names longer than [`NameIndex`] hashes in one. Flag
+/// names and targeting keys are short, so this beats a general-purpose hash severalfold;
+/// the keys in a table come from the snapshot, so collision flooding is not a concern.
 #[derive(Debug)]
 pub(crate) struct WordHasher(u64);
 
@@ -109,7 +96,12 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) enum StrMap<V> {
     Scan(Box<[(Box<str>, V)]>),
-    Hash(HashMap<Box<str>, V, WordBuild>),
+    /// The keys in a [`NameIndex`] (whose probe compares a key of up to 16 bytes as three
+    /// words, where a general map calls a hasher and `memcmp`), the values beside it.
+    Hash {
+        index: NameIndex,
+        values: Box<[V]>,
+    },
 }
 
 impl<V> StrMap<V> {
@@ -118,11 +110,11 @@ impl<V> StrMap<V> {
         if entries.len() <= SCAN_LIMIT {
             return StrMap::Scan(entries.into_boxed_slice());
         }
-        let mut map = HashMap::with_capacity_and_hasher(entries.len(), WordBuild);
-        for (key, value) in entries {
-            map.entry(key).or_insert(value);
+        let (keys, values): (Vec<Box<str>>, Vec<V>) = entries.into_iter().unzip();
+        StrMap::Hash {
+            index: NameIndex::new(keys),
+            values: values.into_boxed_slice(),
         }
-        StrMap::Hash(map)
     }
 
     /// Always inlined: segment and clause checks call it on the evaluation path, where a
@@ -131,7 +123,7 @@ impl<V> StrMap<V> {
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         match self {
             StrMap::Scan(entries) => entries.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
-            StrMap::Hash(map) => map.get(key),
+            StrMap::Hash { index, values } => values.get(index.get(key)? as usize),
         }
     }
 
@@ -139,7 +131,7 @@ impl<V> StrMap<V> {
     pub(crate) fn len(&self) -> usize {
         match self {
             StrMap::Scan(entries) => entries.len(),
-            StrMap::Hash(map) => map.len(),
+            StrMap::Hash { values, .. } => values.len(),
         }
     }
 
@@ -156,7 +148,7 @@ impl<V> StrMap<V> {
         fn keys<V>(map: &StrMap<V>) -> Vec<&str> {
             match map {
                 StrMap::Scan(entries) => entries.iter().map(|(k, _)| &**k).collect(),
-                StrMap::Hash(map) => map.keys().map(|k| &**k).collect(),
+                StrMap::Hash { index, .. } => index.names.iter().map(|k| &**k).collect(),
             }
         }
         let (mine, theirs) = (keys(self), keys(other));
@@ -205,7 +197,7 @@ mod tests {
 /// name's length and first and last 8 bytes, so names up to 16 bytes (most flag names)
 /// compare without reading the name from elsewhere in memory: the name lookup is most of
 /// the cost of evaluating a simple flag by name, and each dependent load counts.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct NameIndex {
     slots: Box<[NameSlot]>,
     names: Box<[Box<str>]>,

@@ -148,8 +148,8 @@ impl ValueSet {
     }
 
     #[inline]
-    fn contains(&self, value: Value<'_>) -> bool {
-        match value {
+    fn contains(&self, value: &Value<'_>) -> bool {
+        match *value {
             Value::String(s) => self.strings.get(s).is_some(),
             Value::Bool(b) => {
                 if b {
@@ -158,7 +158,7 @@ impl ValueSet {
                     self.has_false
                 }
             }
-            Value::Int(_) | Value::Float(_) => Number::of(value).is_some_and(|n| {
+            Value::Int(_) | Value::Float(_) => Number::of(*value).is_some_and(|n| {
                 self.numbers
                     .iter()
                     .any(|v| n.compare(*v) == Some(Ordering::Equal))
@@ -242,7 +242,7 @@ impl Test {
     /// Whether a present attribute passes the test. The string and set tests are inlined
     /// into the evaluator; the heavier ones are calls, so they do not widen its frame.
     #[inline(always)]
-    pub(crate) fn holds(&self, value: Value<'_>) -> bool {
+    pub(crate) fn holds(&self, value: &Value<'_>) -> bool {
         match self {
             Test::Exists => true,
             Test::Equals { set, negate } => set.contains(value) != *negate,
@@ -270,18 +270,18 @@ impl Test {
 }
 
 #[inline(never)]
-fn contains_any(parts: &[Box<str>], value: Value<'_>) -> bool {
+fn contains_any(parts: &[Box<str>], value: &Value<'_>) -> bool {
     as_str(value).is_some_and(|s| parts.iter().any(|p| s.contains(&**p)))
 }
 
 #[inline(never)]
-fn matches_any(regexes: &[Regex], value: Value<'_>) -> bool {
+fn matches_any(regexes: &[Regex], value: &Value<'_>) -> bool {
     as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
 }
 
 #[inline(never)]
-fn number_holds(order: Order, values: &[Number], value: Value<'_>) -> bool {
-    Number::of(value).is_some_and(|n| {
+fn number_holds(order: Order, values: &[Number], value: &Value<'_>) -> bool {
+    Number::of(*value).is_some_and(|n| {
         values
             .iter()
             .any(|v| n.compare(*v).is_some_and(|o| order.holds(o)))
@@ -289,7 +289,7 @@ fn number_holds(order: Order, values: &[Number], value: Value<'_>) -> bool {
 }
 
 #[inline(never)]
-fn semver_holds(order: Order, versions: &[OwnedVersion], value: Value<'_>) -> bool {
+fn semver_holds(order: Order, versions: &[OwnedVersion], value: &Value<'_>) -> bool {
     as_str(value)
         .and_then(Version::parse)
         .is_some_and(|attribute| {
@@ -300,12 +300,12 @@ fn semver_holds(order: Order, versions: &[OwnedVersion], value: Value<'_>) -> bo
 }
 
 #[inline(never)]
-fn time_holds(after: bool, instants: &[i128], value: Value<'_>) -> bool {
-    instant(value).is_some_and(|t| instants.iter().any(|v| if after { t > *v } else { t < *v }))
+fn time_holds(after: bool, instants: &[i128], value: &Value<'_>) -> bool {
+    instant(*value).is_some_and(|t| instants.iter().any(|v| if after { t > *v } else { t < *v }))
 }
 
-fn as_str(value: Value<'_>) -> Option<&str> {
-    match value {
+fn as_str<'a>(value: &Value<'a>) -> Option<&'a str> {
+    match *value {
         Value::String(s) => Some(s),
         _ => None,
     }
