@@ -6,6 +6,7 @@ pub(crate) mod direct;
 pub(crate) mod guardrail;
 pub(crate) mod hash;
 mod inline;
+mod pattern;
 pub(crate) mod op;
 
 use std::sync::atomic::{AtomicU64, Ordering};

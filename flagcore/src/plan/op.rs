@@ -2,9 +2,8 @@
 
 use std::cmp::Ordering;
 
-use regex::Regex;
-
 use super::hash::{same_bytes, StrMap};
+use super::pattern::Pattern;
 use crate::document::{Operands, Operator, Scalar};
 use crate::primitives::semver::{OwnedVersion, Version};
 use crate::primitives::time::{millis_to_nanos, parse_rfc3339};
@@ -23,7 +22,7 @@ pub(crate) enum Test {
     StartsWith(Box<[Box<str>]>),
     EndsWith(Box<[Box<str>]>),
     Contains(Box<[Box<str>]>),
-    Matches(Box<[Regex]>),
+    Matches(Box<[Pattern]>),
     Number {
         order: Order,
         values: Box<[Number]>,
@@ -203,7 +202,9 @@ impl Test {
             (Operator::StartsWith, Operands::Strings(s)) => Test::StartsWith(boxed(s)),
             (Operator::EndsWith, Operands::Strings(s)) => Test::EndsWith(boxed(s)),
             (Operator::Contains, Operands::Strings(s)) => Test::Contains(boxed(s)),
-            (Operator::Matches, Operands::Regexes(r)) => Test::Matches(r.into_boxed_slice()),
+            (Operator::Matches, Operands::Regexes(r)) => {
+                Test::Matches(r.into_iter().map(Pattern::new).collect())
+            }
             (_, Operands::Numbers(n)) => Test::Number {
                 order,
                 values: numbers(n),
@@ -232,7 +233,7 @@ impl Test {
                     + usize::from(set.has_false)
             }
             Test::StartsWith(v) | Test::EndsWith(v) | Test::Contains(v) => v.len(),
-            Test::Matches(regexes) => regexes.len(),
+            Test::Matches(patterns) => patterns.len(),
             Test::Number { values, .. } => values.len(),
             Test::Semver { versions, .. } => versions.len(),
             Test::Time { instants, .. } => instants.len(),
@@ -261,7 +262,7 @@ impl Test {
                 })
             }),
             Test::Contains(parts) => contains_any(parts, value),
-            Test::Matches(regexes) => matches_any(regexes, value),
+            Test::Matches(patterns) => matches_any(patterns, value),
             Test::Number { order, values } => number_holds(*order, values, value),
             Test::Semver { order, versions } => semver_holds(*order, versions, value),
             Test::Time { after, instants } => time_holds(*after, instants, value),
@@ -275,8 +276,8 @@ fn contains_any(parts: &[Box<str>], value: &Value<'_>) -> bool {
 }
 
 #[inline(never)]
-fn matches_any(regexes: &[Regex], value: &Value<'_>) -> bool {
-    as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
+fn matches_any(patterns: &[Pattern], value: &Value<'_>) -> bool {
+    as_str(value).is_some_and(|s| patterns.iter().any(|p| p.is_match(s)))
 }
 
 #[inline(never)]
