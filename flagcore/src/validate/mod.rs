@@ -107,7 +107,7 @@ struct Validator<'d> {
     /// The variant names of the flag being validated, kept to reuse the allocation.
     variant_names: Vec<&'d str>,
     /// A clause's values as JSON text, kept to reuse the allocation.
-    clause_values: Vec<u8>,
+    clause_values: String,
 }
 
 /// The members of one object, checked for unknown and duplicate keys.
@@ -460,25 +460,35 @@ impl<'d> Validator<'d> {
     }
 
     fn condition(&mut self, value: &'d Json<'d>, path: &Path<'_>) -> Option<Condition> {
-        if !matches!(value, Json::Object(_)) {
+        let Json::Object(members) = value else {
             self.wrong_type(path, "an object", value);
             return None;
+        };
+        // The kind of condition from one look at its keys, not one per kind.
+        let (mut in_segment, mut not_in_segment, mut in_bucket) = (false, false, false);
+        for (key, _) in members.iter() {
+            match key.as_ref() {
+                "in_segment" => in_segment = true,
+                "not_in_segment" => not_in_segment = true,
+                "in_bucket" => in_bucket = true,
+                _ => {}
+            }
         }
-        if value.get("in_segment").is_some() {
+        if in_segment {
             let fields = self.object(value, path, &["in_segment"])?;
             let name = fields.get("in_segment")?;
             return self
                 .segment_ref(name, &path.field("in_segment"))
                 .map(Condition::InSegment);
         }
-        if value.get("not_in_segment").is_some() {
+        if not_in_segment {
             let fields = self.object(value, path, &["not_in_segment"])?;
             let name = fields.get("not_in_segment")?;
             return self
                 .segment_ref(name, &path.field("not_in_segment"))
                 .map(Condition::NotInSegment);
         }
-        if value.get("in_bucket").is_some() {
+        if in_bucket {
             let fields = self.object(value, path, &["in_bucket"])?;
             return self.in_bucket(fields.get("in_bucket")?, &path.field("in_bucket"));
         }
