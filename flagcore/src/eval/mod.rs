@@ -251,7 +251,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn bucket(&self, seed: u64, by: &Attr) -> Option<u32> {
         match by {
             Attr::Key => self.ctx.key().map(|key| bucket_bytes(seed, key.as_bytes())),

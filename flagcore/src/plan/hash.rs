@@ -122,7 +122,15 @@ impl<V> StrMap<V> {
     #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         match self {
-            StrMap::Scan(entries) => entries.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
+            StrMap::Scan(entries) => {
+                // As `EvaluationContext::named_ref`: lengths first, in a plain loop.
+                for (k, v) in entries.iter() {
+                    if k.len() == key.len() && same(k, key) {
+                        return Some(v);
+                    }
+                }
+                None
+            }
             StrMap::Hash { index, values } => values.get(index.get(key)? as usize),
         }
     }
