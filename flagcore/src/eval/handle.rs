@@ -25,8 +25,8 @@ use crate::plan::Plan;
 #[derive(Debug)]
 pub struct FlagHandle {
     name: &'static str,
-    /// Plan id in the high 40 bits, flag index in the low 24; 0 (no plan has id 0) until
-    /// the flag is first found.
+    /// The plan's [`tag_of`] with the flag index in the low 24 bits; 0 (no plan's tag)
+    /// until the flag is first found.
     cached: AtomicU64,
 }
 
@@ -47,6 +47,21 @@ impl FlagHandle {
 
 const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Plans with ids from here on (half a trillion updates) are not cached by handles.
+const UNCACHED_IDS: u64 = 1 << (63 - SLOT_BITS);
+/// The tag of those plans: no cached word XORs with it to an index.
+const UNCACHED_TAG: u64 = 1 << 63;
+
+/// Plan `id` shifted above the flag index, so that a handle's cached word XOR the serving
+/// plan's tag is the index exactly when the word was cached for that plan (and more than
+/// [`SLOT_MASK`] otherwise): one compare decides and the index needs no masking.
+pub(crate) const fn tag_of(id: u64) -> u64 {
+    if id < UNCACHED_IDS {
+        id << SLOT_BITS
+    } else {
+        UNCACHED_TAG
+    }
+}
 
 /// Something that names a flag: a `&str`, or a [`FlagHandle`] that also remembers where
 /// the flag is. Sealed: implemented by flagcore only.
@@ -95,20 +110,19 @@ impl FlagKey for FlagHandle {
 
     #[inline]
     fn index_in(&self, plan: &Plan) -> Option<u32> {
-        let plan_id = plan.id;
-        // Relaxed suffices: the cache is one word checked against the plan id, so a value
-        // written for another plan only costs a fresh lookup.
-        let cached = self.cached.load(Ordering::Relaxed);
-        if cached >> SLOT_BITS == plan_id {
-            return Some((cached & SLOT_MASK) as u32);
+        let tag = plan.handle_tag;
+        // Relaxed suffices: the cache is one word checked against the plan's tag, so a
+        // value written for another plan only costs a fresh lookup.
+        let cached = self.cached.load(Ordering::Relaxed) ^ tag;
+        if cached <= SLOT_MASK {
+            return Some(cached as u32);
         }
         let index = self.name.index_in(plan)?;
         // Only a found flag is cached, so that a hit needs no test for "not found" (a
-        // handle of a missing flag looks it up each time, on the error path). Plan ids
-        // beyond 40 bits (a trillion updates) or flags beyond 2^24 go uncached.
-        if u64::from(index) <= SLOT_MASK && plan_id >> (64 - SLOT_BITS) == 0 {
-            self.cached
-                .store(plan_id << SLOT_BITS | u64::from(index), Ordering::Relaxed);
+        // handle of a missing flag looks it up each time, on the error path). Plans past
+        // `UNCACHED_IDS` or flags beyond 2^24 go uncached.
+        if u64::from(index) <= SLOT_MASK && tag != UNCACHED_TAG {
+            self.cached.store(tag | u64::from(index), Ordering::Relaxed);
         }
         Some(index)
     }
@@ -122,5 +136,34 @@ impl<T: FlagKey + ?Sized> FlagKey for &T {
     #[inline]
     fn index_in(&self, plan: &Plan) -> Option<u32> {
         (**self).index_in(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_word_answers_only_for_its_own_plan() {
+        let ids = [1, 2, 3, 1 << 20, UNCACHED_IDS - 1];
+        for cached_for in ids {
+            for index in [0, 1, SLOT_MASK] {
+                let word = tag_of(cached_for) | index;
+                for serving in ids.into_iter().chain([UNCACHED_IDS, u64::MAX]) {
+                    let hit = word ^ tag_of(serving);
+                    assert_eq!(
+                        hit <= SLOT_MASK,
+                        serving == cached_for,
+                        "{cached_for} {serving}"
+                    );
+                    if serving == cached_for {
+                        assert_eq!(hit, index);
+                    }
+                }
+            }
+        }
+        // An empty handle matches no plan, nor a plan too late to be cached.
+        assert!(ids.into_iter().all(|id| tag_of(id) > SLOT_MASK));
+        assert!(tag_of(UNCACHED_IDS) ^ tag_of(UNCACHED_IDS - 1) > SLOT_MASK);
     }
 }

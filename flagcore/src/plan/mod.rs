@@ -6,8 +6,8 @@ pub(crate) mod direct;
 pub(crate) mod guardrail;
 pub(crate) mod hash;
 mod inline;
-mod pattern;
 pub(crate) mod op;
+mod pattern;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,6 +32,8 @@ pub struct Plan {
     /// Distinguishes plans for [`FlagHandle`](crate::FlagHandle) caches and the store's
     /// per-thread cache; unique in the process.
     pub(crate) id: u64,
+    /// `id` as a [`FlagHandle`](crate::FlagHandle) caches it (`handle::tag_of`).
+    pub(crate) handle_tag: u64,
     pub(crate) version: u64,
     /// False for the placeholder a store serves before its first snapshot.
     pub(crate) ready: bool,
@@ -215,8 +217,10 @@ impl SegmentPlan {
 impl Plan {
     /// The placeholder served before a store's first snapshot.
     pub(crate) fn not_ready() -> Plan {
+        let id = next_id();
         Plan {
-            id: next_id(),
+            id,
+            handle_tag: crate::eval::handle::tag_of(id),
             version: 0,
             ready: false,
             index: NameIndex::new(Vec::new()),
@@ -278,8 +282,10 @@ impl Plan {
             flags.push(compiled);
         }
         let index = NameIndex::new(flags.iter().map(|f| f.name.clone()).collect());
+        let id = next_id();
         Plan {
-            id: next_id(),
+            id,
+            handle_tag: crate::eval::handle::tag_of(id),
             version: document.version,
             ready: true,
             index,
