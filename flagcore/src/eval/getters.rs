@@ -12,9 +12,9 @@ use super::details::{Decision, Details, ErrorCode, Reason};
 use super::handle::FlagKey;
 use super::{NoTrace, Trace};
 use crate::document::{MetadataValue, ValueKind};
-use crate::plan::direct::Direct;
 use crate::plan::{Attr, FlagPlan, Plan, ServePlan, Values};
 use crate::primitives::value::Value;
+use crate::runtime::direct::Direct;
 use crate::runtime::exposures::{Record, Text};
 
 /// A consistent view of one snapshot, taken with [`Store::snapshot`](crate::Store::snapshot).

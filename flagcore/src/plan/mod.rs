@@ -2,7 +2,6 @@
 //! variants, operators as enums and precomputed hash seeds, so that evaluation parses
 //! nothing and allocates nothing.
 
-pub(crate) mod direct;
 pub(crate) mod guardrail;
 pub(crate) mod hash;
 mod inline;
@@ -14,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::document::logic::{FlagdFlag, Targeting};
 use crate::document::{Condition, Document, Flag, MetadataValue, Serve, Split, ValueKind};
 use crate::primitives::hashing::seed;
+use crate::runtime::direct::Direct;
 use crate::runtime::Runtime;
-use direct::Direct;
 use guardrail::GuardrailPlan;
 use hash::{NameIndex, StrMap};
 use inline::Bodies;
@@ -306,7 +305,7 @@ impl FlagPlan {
             _ => false,
         };
         let slot = self.counter_base + variant.unwrap_or(0);
-        Direct::new(self.kind, variant, bool_value, slot)
+        Direct::new(self.kind as u8, variant, bool_value, slot)
     }
 }
 

@@ -4,14 +4,15 @@
 //! Evaluating threads only touch atomics and that bounded queue here: they never lock.
 
 pub(crate) mod counters;
+pub(crate) mod direct;
 pub(crate) mod evidence;
 pub(crate) mod exposures;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::plan::direct::Direct;
 use counters::Counters;
+use direct::Direct;
 use exposures::ExposureQueue;
 
 /// The runtime state of one plan.

@@ -8,8 +8,6 @@
 //! the `Values` enum) cost a third of them. The runtime keeps the word in an atomic and
 //! folds a kill into it, so that one load and one test decide.
 
-use crate::document::ValueKind;
-
 /// A flag's answer when it cannot depend on the context, packed:
 ///
 /// - bit 63: killed at runtime;
@@ -35,19 +33,16 @@ const VARIANT_SHIFT: u32 = 32;
 const VARIANT_MASK: u64 = (1 << 20) - 1;
 
 impl Direct {
-    /// The word of a live flag of `kind`, served as `variant` without evaluating, or
-    /// evaluated when `variant` is `None` or does not fit.
-    pub(crate) fn new(
-        kind: ValueKind,
-        variant: Option<u32>,
-        bool_value: bool,
-        slot: u32,
-    ) -> Direct {
-        let kind_bits = u64::from(kind as u8) << KIND_SHIFT;
+    /// The word of a live flag of value kind `kind` (`ValueKind as u8`, below 5), served
+    /// as `variant` without evaluating, or evaluated when `variant` is `None` or does not
+    /// fit. (The kind is a number so that the runtime needs nothing of the document.)
+    pub(crate) fn new(kind: u8, variant: Option<u32>, bool_value: bool, slot: u32) -> Direct {
+        let kind = kind & 0b111;
+        let kind_bits = u64::from(kind) << KIND_SHIFT;
         match variant {
-            Some(v) if u64::from(v) <= VARIANT_MASK => Direct(
+            Some(v) if u64::from(v) <= VARIANT_MASK && kind < 5 => Direct(
                 SERVED
-                    | 1 << (ONE_HOT_SHIFT + u32::from(kind as u8))
+                    | 1 << (ONE_HOT_SHIFT + u32::from(kind))
                     | if bool_value { BOOL_BIT } else { 0 }
                     | kind_bits
                     | u64::from(v) << VARIANT_SHIFT
@@ -120,6 +115,7 @@ impl Direct {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::ValueKind;
 
     const BOOL: u64 = Direct::kinds_mask(1 << ValueKind::Bool as u8);
     const NUMBER: u64 = Direct::kinds_mask(1 << ValueKind::Float as u8 | 1 << ValueKind::Int as u8);
@@ -127,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_served_flag_answers_only_getters_of_its_kind() {
-        let direct = Direct::new(ValueKind::Int, Some(3), false, 41);
+        let direct = Direct::new(ValueKind::Int as u8, Some(3), false, 41);
         assert!(direct.serves(NUMBER));
         assert!(!direct.serves(BOOL));
         assert_eq!(direct.variant(), 3);
@@ -136,7 +132,7 @@ mod tests {
 
     #[test]
     fn a_flag_that_must_be_evaluated_answers_no_getter() {
-        let evaluate = Direct::new(ValueKind::Bool, None, true, 7);
+        let evaluate = Direct::new(ValueKind::Bool as u8, None, true, 7);
         assert!(!evaluate.serves(BOOL));
         assert!(!evaluate.serves(NUMBER));
         assert!(!evaluate.with_killed(true).with_killed(false).serves(BOOL));
@@ -144,7 +140,7 @@ mod tests {
 
     #[test]
     fn a_killed_flag_answers_no_getter_until_revived() {
-        let direct = Direct::new(ValueKind::Json, Some(2), false, 9);
+        let direct = Direct::new(ValueKind::Json as u8, Some(2), false, 9);
         let killed = direct.with_killed(true);
         assert!(killed.killed() && !killed.serves(JSON));
         assert_eq!(killed.with_killed(true), killed);
@@ -155,12 +151,12 @@ mod tests {
 
     #[test]
     fn fields_keep_apart_at_their_limits() {
-        let direct = Direct::new(ValueKind::Bool, Some((1 << 20) - 1), true, u32::MAX);
+        let direct = Direct::new(ValueKind::Bool as u8, Some((1 << 20) - 1), true, u32::MAX);
         assert!(direct.serves(BOOL) && direct.bool_value() && !direct.killed());
         assert_eq!(direct.variant(), (1 << 20) - 1);
         assert_eq!(direct.counter_slot(), u32::MAX);
         assert_eq!(direct.with_killed(true).with_killed(false), direct);
-        assert!(!Direct::new(ValueKind::Bool, Some(3), false, u32::MAX).bool_value());
-        assert!(!Direct::new(ValueKind::Bool, Some(1 << 20), true, 0).serves(BOOL));
+        assert!(!Direct::new(ValueKind::Bool as u8, Some(3), false, u32::MAX).bool_value());
+        assert!(!Direct::new(ValueKind::Bool as u8, Some(1 << 20), true, 0).serves(BOOL));
     }
 }
