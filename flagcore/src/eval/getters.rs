@@ -10,7 +10,7 @@ use super::clock;
 use super::context::EvaluationContext;
 use super::details::{Decision, Details, ErrorCode, Reason};
 use super::handle::FlagKey;
-use super::{NoTrace, Trace};
+use super::{clause_holds, NoTrace, Trace};
 use crate::document::{MetadataValue, ValueKind};
 use crate::plan::{Attr, FlagPlan, Plan, ServePlan, Values};
 use crate::primitives::value::Value;
@@ -229,6 +229,14 @@ impl Plan {
             self.runtime.counters.count(direct.counter_slot());
             return T::direct(self, index, direct).unwrap_or(default);
         }
+        if direct.single_rule() && !direct.killed() {
+            if let Some(variant) = self.single_rule(index, ctx, T::accepts) {
+                let flag = self.flags.get(index as usize);
+                return flag
+                    .and_then(|f| T::extract(&f.values, variant as usize))
+                    .unwrap_or(default);
+            }
+        }
         self.evaluated_value(index, ctx, default)
     }
 
@@ -247,6 +255,34 @@ impl Plan {
             .zip(outcome.variant)
             .and_then(|(f, v)| T::extract(&f.values, v as usize))
             .unwrap_or(default)
+    }
+
+    /// The variant of a [`SingleRule`](crate::plan::SingleRule) flag (its direct word says
+    /// so, and that it is not killed), read without the evaluator: its clause decides
+    /// between the rule's variant and the fallthrough (docs/format.md §4 steps 4–8 for this
+    /// shape), counted as `resolve` counts; `None` for any other flag, or when `accepts`
+    /// refuses its kind. Out of line, so that the static path, inlined where a getter is
+    /// called, stays small.
+    #[inline(never)]
+    fn single_rule(
+        &self,
+        index: u32,
+        ctx: &EvaluationContext<'_>,
+        accepts: fn(ValueKind) -> bool,
+    ) -> Option<u32> {
+        let flag = self.flags.get(index as usize)?;
+        let single = flag.single.as_ref()?;
+        if !accepts(flag.kind) {
+            return None;
+        }
+        let (attr, test) = flag.single_clause()?;
+        let variant = if clause_holds(ctx, attr, test) {
+            single.held
+        } else {
+            single.otherwise
+        };
+        self.runtime.counters.count(flag.counter_base + variant);
+        Some(variant)
     }
 
     #[inline]

@@ -11,6 +11,7 @@ pub(crate) mod handle;
 mod logic;
 mod segments;
 
+use crate::plan::op::Test;
 use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
 use crate::primitives::hashing::bucket_bytes;
 use crate::primitives::murmur3::murmur3_32_of;
@@ -276,23 +277,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     #[inline(always)]
     fn holds(&mut self, condition: &ConditionPlan) -> bool {
         match condition {
-            ConditionPlan::Clause { attr, test, .. } => {
-                let key;
-                let value = match attr {
-                    Attr::Key => match self.ctx.key() {
-                        Some(k) => {
-                            key = Value::String(k);
-                            &key
-                        }
-                        None => return false,
-                    },
-                    Attr::Named(name) => match self.ctx.named_ref(name) {
-                        Some(value) => value,
-                        None => return false,
-                    },
-                };
-                test.holds(value)
-            }
+            ConditionPlan::Clause { attr, test, .. } => clause_holds(self.ctx, attr, test),
             ConditionPlan::InSegment(s) => self.in_segment(*s),
             ConditionPlan::NotInSegment(s) => !self.in_segment(*s),
             ConditionPlan::InBucket { seed, by, from, to } => self
@@ -340,6 +325,27 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         }
         SegmentWhy::NoRule
     }
+}
+
+/// Whether a clause holds: the attribute, tested where the caller's context holds it; a
+/// clause on an absent attribute is false.
+#[inline(always)]
+pub(crate) fn clause_holds(ctx: &EvaluationContext<'_>, attr: &Attr, test: &Test) -> bool {
+    let key;
+    let value = match attr {
+        Attr::Key => match ctx.key() {
+            Some(k) => {
+                key = Value::String(k);
+                &key
+            }
+            None => return false,
+        },
+        Attr::Named(name) => match ctx.named_ref(name) {
+            Some(value) => value,
+            None => return false,
+        },
+    };
+    test.holds(value)
 }
 
 #[inline]

@@ -76,6 +76,8 @@ pub(crate) struct FlagPlan {
     /// enabled flag with no prerequisites, targets or rules, and a fixed fallthrough), so
     /// evaluation can skip straight to it unless the flag is killed.
     pub constant: Option<u32>,
+    /// Set when the flag's answer is one clause away (`SingleRule`).
+    pub single: Option<SingleRule>,
     pub description: Option<Box<str>>,
     pub metadata: Box<[(Box<str>, MetadataValue)]>,
     pub counter_base: u32,
@@ -84,6 +86,47 @@ pub(crate) struct FlagPlan {
     pub exposures: bool,
     /// A flag loaded from a flagd document evaluates this instead of the native steps.
     pub flagd: Option<Box<FlagdFlag>>,
+}
+
+/// The shape of most rule-based flags: enabled, without prerequisites, targets, exposure
+/// tracking or flagd targeting, one rule whose conditions (segments inlined) are one clause
+/// and serve a variant, and a fixed fallthrough. Its value is the rule's first clause's
+/// verdict, read without the evaluator (the getters' `single_rule`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SingleRule {
+    /// Served when the clause holds.
+    pub held: u32,
+    /// Served otherwise (the fallthrough).
+    pub otherwise: u32,
+}
+
+impl FlagPlan {
+    fn single_rule(&self) -> Option<SingleRule> {
+        let plain = self.enabled
+            && self.flagd.is_none()
+            && self.prerequisites.is_empty()
+            && self.targets.is_empty()
+            && !self.exposures;
+        let (ServePlan::Variant(otherwise), [rule]) = (&self.fallthrough, &*self.rules) else {
+            return None;
+        };
+        let ServePlan::Variant(held) = rule.serve else {
+            return None;
+        };
+        (plain && self.single_clause().is_some()).then_some(SingleRule {
+            held,
+            otherwise: *otherwise,
+        })
+    }
+
+    /// The clause of a [`SingleRule`] flag.
+    #[inline(always)]
+    pub(crate) fn single_clause(&self) -> Option<(&Attr, &Test)> {
+        match self.rules.first()?.conditions(false) {
+            [ConditionPlan::Clause { attr, test, .. }] => Some((attr, test)),
+            _ => None,
+        }
+    }
 }
 
 /// A flag's variant values, one vector per type so a getter reads them without matching
@@ -305,7 +348,11 @@ impl FlagPlan {
             _ => false,
         };
         let slot = self.counter_base + variant.unwrap_or(0);
-        Direct::new(self.kind as u8, variant, bool_value, slot)
+        let direct = Direct::new(self.kind as u8, variant, bool_value, slot);
+        match self.single {
+            Some(_) => direct.with_single_rule(),
+            None => direct,
+        }
     }
 }
 
@@ -391,7 +438,7 @@ fn compile_flag(
             GuardrailPlan::new(g.id, watch, g.bound, &variant_names)
         })
         .collect();
-    FlagPlan {
+    let mut compiled = FlagPlan {
         kind: flag.kind,
         values,
         variant_names,
@@ -417,6 +464,7 @@ fn compile_flag(
         fallthrough: compile_serve(flag.fallthrough, salt),
         is_static,
         constant,
+        single: None,
         description: flag.description.map(String::into_boxed_str),
         metadata: flag
             .metadata
@@ -428,7 +476,9 @@ fn compile_flag(
         exposures: flag.exposures,
         flagd: flag.flagd,
         name: name.into_boxed_str(),
-    }
+    };
+    compiled.single = compiled.single_rule();
+    compiled
 }
 
 fn compile_serve(serve: Serve, salt: &str) -> ServePlan {

@@ -11,6 +11,8 @@
 /// A flag's answer when it cannot depend on the context, packed:
 ///
 /// - bit 63: killed at runtime;
+/// - bit 62: a flag whose answer is one clause away (the plan's `SingleRule`), which the
+///   getters read without the evaluator;
 /// - bit 61: served without evaluating while not killed (an enabled flag with a constant
 ///   variant and no exposure tracking);
 /// - bits 56..=60: the flag's value kind, one-hot (bit `56 + kind as u8`), set only while
@@ -24,6 +26,7 @@
 pub(crate) struct Direct(u64);
 
 const KILLED: u64 = 1 << 63;
+const SINGLE_RULE: u64 = 1 << 62;
 const SERVED: u64 = 1 << 61;
 const ONE_HOT_SHIFT: u32 = 56;
 const ONE_HOT: u64 = 0b1_1111 << ONE_HOT_SHIFT;
@@ -50,6 +53,17 @@ impl Direct {
             ),
             _ => Direct(kind_bits),
         }
+    }
+
+    /// The same word, marking a flag whose answer is one clause away.
+    pub(crate) fn with_single_rule(self) -> Direct {
+        Direct(self.0 | SINGLE_RULE)
+    }
+
+    /// Whether the flag's answer is one clause away.
+    #[inline(always)]
+    pub(crate) fn single_rule(self) -> bool {
+        self.0 & SINGLE_RULE != 0
     }
 
     /// The word as stored.
@@ -147,6 +161,9 @@ mod tests {
         let revived = killed.with_killed(false);
         assert_eq!(revived, direct);
         assert!(!revived.killed() && revived.serves(JSON));
+        let single = Direct::new(ValueKind::Bool as u8, None, false, 0).with_single_rule();
+        assert!(single.with_killed(true).single_rule() && single.with_killed(true).killed());
+        assert_eq!(single.with_killed(true).with_killed(false), single);
     }
 
     #[test]
