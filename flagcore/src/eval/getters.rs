@@ -230,7 +230,7 @@ impl Plan {
             return T::direct(self, index, direct).unwrap_or(default);
         }
         if direct.single_rule() && !direct.killed() {
-            if let Some(variant) = self.single_rule(index, ctx, T::accepts) {
+            if let Some(variant) = self.single_rule(index, ctx, T::KINDS) {
                 let flag = self.flags.get(index as usize);
                 return flag
                     .and_then(|f| T::extract(&f.values, variant as usize))
@@ -260,19 +260,19 @@ impl Plan {
     /// The variant of a [`SingleRule`](crate::plan::SingleRule) flag (its direct word says
     /// so, and that it is not killed), read without the evaluator: its clause decides
     /// between the rule's variant and the fallthrough (docs/format.md §4 steps 4–8 for this
-    /// shape), counted as `resolve` counts; `None` for any other flag, or when `accepts`
-    /// refuses its kind. Out of line, so that the static path, inlined where a getter is
-    /// called, stays small.
+    /// shape), counted as `resolve` counts; `None` for any other flag, or one whose kind is
+    /// not in `kinds` ([`Extract::KINDS`]). Out of line, so that the static path, inlined
+    /// where a getter is called, stays small.
     #[inline(never)]
     fn single_rule(
         &self,
         index: u32,
         ctx: &EvaluationContext<'_>,
-        accepts: fn(ValueKind) -> bool,
+        kinds: u8,
     ) -> Option<u32> {
         let flag = self.flags.get(index as usize)?;
         let single = flag.single.as_ref()?;
-        if !accepts(flag.kind) {
+        if kinds >> flag.kind as u8 & 1 == 0 {
             return None;
         }
         let (attr, test) = flag.single_clause()?;

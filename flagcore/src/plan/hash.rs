@@ -310,7 +310,7 @@ impl NameIndex {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
         let (words, hash) = Words::key(name.as_bytes());
         let mut at = hash as usize & self.mask;

@@ -146,7 +146,7 @@ impl ValueSet {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn contains(&self, value: &Value<'_>) -> bool {
         match *value {
             Value::String(s) => self.strings.get(s).is_some(),

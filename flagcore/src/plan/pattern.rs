@@ -83,11 +83,9 @@ impl Dense {
     fn is_match(&self, haystack: &str) -> Option<bool> {
         let dfa = &self.dfa;
         let mut state = self.start;
-        // A DFA reports a match one transition late, so entering a match state means a
-        // match ended before this byte; one at the start means the empty pattern matched.
-        if dfa.is_match_state(state) {
-            return Some(true);
-        }
+        // A DFA reports a match one transition late (so a start state is never a match
+        // state): entering a match state means a match ended before this byte, and the
+        // end-of-input transition reports one that ends with the haystack.
         for &byte in haystack.as_bytes() {
             state = dfa.next_state(state, byte);
             if dfa.is_special_state(state) {
