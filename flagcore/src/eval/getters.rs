@@ -264,12 +264,7 @@ impl Plan {
     /// not in `kinds` ([`Extract::KINDS`]). Out of line, so that the static path, inlined
     /// where a getter is called, stays small.
     #[inline(never)]
-    fn single_rule(
-        &self,
-        index: u32,
-        ctx: &EvaluationContext<'_>,
-        kinds: u8,
-    ) -> Option<u32> {
+    fn single_rule(&self, index: u32, ctx: &EvaluationContext<'_>, kinds: u8) -> Option<u32> {
         let flag = self.flags.get(index as usize)?;
         let single = flag.single.as_ref()?;
         if kinds >> flag.kind as u8 & 1 == 0 {
