@@ -358,11 +358,14 @@ fn resolve<'s, R: Trace>(
     shortcut: Shortcut,
     trace: &mut R,
 ) -> (Option<&'s FlagPlan>, Decision) {
-    if !plan.ready {
-        return (None, Decision::error(ErrorCode::ProviderNotReady));
-    }
+    // The placeholder plan has no flags, so a flag was found only in a ready plan.
     let Some(index) = index else {
-        return (None, Decision::error(ErrorCode::FlagNotFound));
+        let code = if plan.ready {
+            ErrorCode::FlagNotFound
+        } else {
+            ErrorCode::ProviderNotReady
+        };
+        return (None, Decision::error(code));
     };
     let flag = &plan.flags[index as usize];
     let outcome = if !accepts(flag.kind) {
