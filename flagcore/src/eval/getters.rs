@@ -230,11 +230,8 @@ impl Plan {
             return T::direct(self, index, direct).unwrap_or(default);
         }
         if direct.single_rule() && !direct.killed() {
-            if let Some(variant) = self.single_rule(index, ctx, T::KINDS) {
-                let flag = self.flags.get(index as usize);
-                return flag
-                    .and_then(|f| T::extract(&f.values, variant as usize))
-                    .unwrap_or(default);
+            if let Some(value) = self.single_rule(index, ctx, default) {
+                return value;
             }
         }
         self.evaluated_value(index, ctx, default)
@@ -257,17 +254,22 @@ impl Plan {
             .unwrap_or(default)
     }
 
-    /// The variant of a [`SingleRule`](crate::plan::SingleRule) flag (its direct word says
+    /// The value of a [`SingleRule`](crate::plan::SingleRule) flag (its direct word says
     /// so, and that it is not killed), read without the evaluator: its clause decides
     /// between the rule's variant and the fallthrough (docs/format.md §4 steps 4–8 for this
-    /// shape), counted as `resolve` counts; `None` for any other flag, or one whose kind is
-    /// not in `kinds` ([`Extract::KINDS`]). Out of line, so that the static path, inlined
-    /// where a getter is called, stays small.
+    /// shape), counted as `resolve` counts; `None` for any other flag, or one not of a kind
+    /// `T` reads. Out of line, so that the static path, inlined where a getter is called,
+    /// stays small.
     #[inline(never)]
-    fn single_rule(&self, index: u32, ctx: &EvaluationContext<'_>, kinds: u8) -> Option<u32> {
+    fn single_rule<'s, T: Extract<'s>>(
+        &'s self,
+        index: u32,
+        ctx: &EvaluationContext<'_>,
+        default: T,
+    ) -> Option<T> {
         let flag = self.flags.get(index as usize)?;
         let single = flag.single.as_ref()?;
-        if kinds >> flag.kind as u8 & 1 == 0 {
+        if !T::accepts(flag.kind) {
             return None;
         }
         let (attr, test) = flag.single_clause()?;
@@ -277,7 +279,7 @@ impl Plan {
             single.otherwise
         };
         self.runtime.counters.count(flag.counter_base + variant);
-        Some(variant)
+        Some(T::extract(&flag.values, variant as usize).unwrap_or(default))
     }
 
     #[inline]

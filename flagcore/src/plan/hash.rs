@@ -230,7 +230,7 @@ struct Words {
 impl Words {
     /// Overlapping fixed-size reads by length class, one branch per class: 9 to 16 bytes,
     /// 4 to 8, 1 to 3 (the classes of flag names, most common first).
-    #[inline]
+    #[inline(always)]
     fn of(name: &[u8]) -> Words {
         let len = name.len();
         let read8 = |at: usize| {
@@ -264,7 +264,7 @@ impl Words {
     /// [`WordHasher`] for a longer one. The names come from the snapshot, so collision
     /// flooding is not a concern. (Tested on the name's `usize` length, which the
     /// compiler knows from the length class in [`Words::of`], saving a branch.)
-    #[inline]
+    #[inline(always)]
     fn key(name: &[u8]) -> (Words, u64) {
         let words = Words::of(name);
         let h = if name.len() <= 16 {
