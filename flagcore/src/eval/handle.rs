@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::plan::tag::{SLOT_MASK, UNCACHED_TAG};
 use crate::plan::Plan;
 
 /// A flag name with its position in the last snapshot it was used with. Create one per
@@ -42,24 +43,6 @@ impl FlagHandle {
     /// The flag's name.
     pub fn name(&self) -> &'static str {
         self.name
-    }
-}
-
-const SLOT_BITS: u32 = 24;
-const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
-/// Plans with ids from here on (half a trillion updates) are not cached by handles.
-const UNCACHED_IDS: u64 = 1 << (63 - SLOT_BITS);
-/// The tag of those plans: no cached word XORs with it to an index.
-const UNCACHED_TAG: u64 = 1 << 63;
-
-/// Plan `id` shifted above the flag index, so that a handle's cached word XOR the serving
-/// plan's tag is the index exactly when the word was cached for that plan (and more than
-/// [`SLOT_MASK`] otherwise): one compare decides and the index needs no masking.
-pub(crate) const fn tag_of(id: u64) -> u64 {
-    if id < UNCACHED_IDS {
-        id << SLOT_BITS
-    } else {
-        UNCACHED_TAG
     }
 }
 
@@ -142,6 +125,7 @@ impl<T: FlagKey + ?Sized> FlagKey for &T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::tag::{tag_of, UNCACHED_IDS};
 
     #[test]
     fn a_cached_word_answers_only_for_its_own_plan() {

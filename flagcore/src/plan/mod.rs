@@ -7,6 +7,7 @@ pub(crate) mod hash;
 mod inline;
 pub(crate) mod op;
 mod pattern;
+pub(crate) mod tag;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +32,7 @@ pub struct Plan {
     /// Distinguishes plans for [`FlagHandle`](crate::FlagHandle) caches and the store's
     /// per-thread cache; unique in the process.
     pub(crate) id: u64,
-    /// `id` as a [`FlagHandle`](crate::FlagHandle) caches it (`handle::tag_of`).
+    /// `id` as a [`FlagHandle`](crate::FlagHandle) caches it (`tag::tag_of`).
     pub(crate) handle_tag: u64,
     pub(crate) version: u64,
     /// False for the placeholder a store serves before its first snapshot.
@@ -262,7 +263,7 @@ impl Plan {
         let id = next_id();
         Plan {
             id,
-            handle_tag: crate::eval::handle::tag_of(id),
+            handle_tag: tag::tag_of(id),
             version: 0,
             ready: false,
             index: NameIndex::new(Vec::new()),
@@ -327,7 +328,7 @@ impl Plan {
         let id = next_id();
         Plan {
             id,
-            handle_tag: crate::eval::handle::tag_of(id),
+            handle_tag: tag::tag_of(id),
             version: document.version,
             ready: true,
             index,
