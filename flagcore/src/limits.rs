@@ -36,46 +36,44 @@ pub struct Limits {
 impl Limits {
     /// Refuses a document above `max_document_bytes`, before it is parsed.
     pub(crate) fn check_size(&self, bytes: &[u8]) -> Result<(), InvalidSnapshot> {
-        if bytes.len() <= self.max_document_bytes {
-            return Ok(());
-        }
-        Err(InvalidSnapshot::at_root(
-            ValidationErrorKind::Limit,
-            format!(
-                "the document is {} bytes, above the limit of {} (max_document_bytes)",
-                bytes.len(),
-                self.max_document_bytes
-            ),
-        ))
+        let (size, limit) = (bytes.len(), self.max_document_bytes);
+        within(size, limit, || {
+            format!("the document is {size} bytes, above the limit of {limit} (max_document_bytes)")
+        })
     }
 
     /// Refuses a parsed document nested deeper than `max_json_depth`.
     pub(crate) fn check_depth(&self, depth: usize) -> Result<(), InvalidSnapshot> {
-        if depth <= self.max_json_depth {
-            return Ok(());
-        }
-        Err(InvalidSnapshot::at_root(
-            ValidationErrorKind::Limit,
+        let limit = self.max_json_depth;
+        within(depth, limit, || {
             format!(
-                "JSON nesting is {depth} levels deep, above the limit of {} (max_json_depth)",
-                self.max_json_depth
-            ),
-        ))
+                "JSON nesting is {depth} levels deep, above the limit of {limit} (max_json_depth)"
+            )
+        })
     }
 
     /// Refuses a document with more flags than `max_flags`.
     pub(crate) fn check_flags(&self, flags: usize) -> Result<(), InvalidSnapshot> {
-        if flags <= self.max_flags {
-            return Ok(());
-        }
-        Err(InvalidSnapshot::at_root(
-            ValidationErrorKind::Limit,
-            format!(
-                "{flags} flags, above the limit of {} (max_flags)",
-                self.max_flags
-            ),
-        ))
+        let limit = self.max_flags;
+        within(flags, limit, || {
+            format!("{flags} flags, above the limit of {limit} (max_flags)")
+        })
     }
+}
+
+/// `Ok` when `value` is at most `limit`, else a limit error at the document's root.
+fn within(
+    value: usize,
+    limit: usize,
+    message: impl FnOnce() -> String,
+) -> Result<(), InvalidSnapshot> {
+    if value <= limit {
+        return Ok(());
+    }
+    Err(InvalidSnapshot::at_root(
+        ValidationErrorKind::Limit,
+        message(),
+    ))
 }
 
 impl Default for Limits {

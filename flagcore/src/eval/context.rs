@@ -118,7 +118,8 @@ impl<'a> EvaluationContext<'a> {
     #[inline]
     pub(crate) fn named_ref(&self, name: &str) -> Option<&'a Value<'a>> {
         // Lengths first, in a plain loop: most names differ in length, and `find` on the
-        // slice iterator kept two pointers per step.
+        // slice iterator kept two pointers per step. (`same` compares lengths too; leaving
+        // the test to it costs three rules 18 instructions, measured.)
         let attributes = self.attributes;
         for (n, value) in attributes {
             if n.len() == name.len() && crate::plan::hash::same(n, name) {

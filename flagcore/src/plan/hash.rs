@@ -159,18 +159,39 @@ impl<V> StrMap<V> {
                 StrMap::Hash { index, .. } => index.names.iter().map(|k| &**k).collect(),
             }
         }
+        // Every key of either answers alike in both: no count to compare, which a key
+        // listed twice (included and excluded, exclusion winning) would throw off.
         let (mine, theirs) = (keys(self), keys(other));
-        mine.len() == theirs.len()
-            && mine
-                .iter()
-                .chain(&theirs)
-                .all(|k| self.get(k) == other.get(k))
+        mine.iter()
+            .chain(&theirs)
+            .all(|k| self.get(k) == other.get(k))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::same;
+
+    #[test]
+    fn maps_with_the_same_answers_have_the_same_entries() {
+        use super::StrMap;
+        let keys = |extra: &[(&str, bool)]| {
+            let mut entries: Vec<(Box<str>, bool)> =
+                (0..12).map(|i| (format!("k{i}").into(), true)).collect();
+            entries.extend(extra.iter().map(|(k, v)| ((*k).into(), *v)));
+            StrMap::new(entries)
+        };
+        // `x` excluded first, then included too: the first entry wins, as without it.
+        let listed_twice = keys(&[("x", false), ("x", true)]);
+        let listed_once = keys(&[("x", false)]);
+        assert!(listed_twice.same_entries(&listed_once));
+        assert!(listed_once.same_entries(&listed_twice));
+        assert!(!listed_once.same_entries(&keys(&[("x", true)])));
+        assert!(!listed_once.same_entries(&keys(&[])));
+        let short =
+            |e: &[(&str, bool)]| StrMap::new(e.iter().map(|(k, v)| ((*k).into(), *v)).collect());
+        assert!(short(&[("a", false), ("a", true)]).same_entries(&short(&[("a", false)])));
+    }
 
     #[test]
     fn same_agrees_with_string_equality() {

@@ -544,3 +544,63 @@ fn compile_condition(condition: Condition) -> ConditionPlan {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::Store;
+
+    /// Whether the flag `f` of a snapshot with `segments` and `f`'s body is a `SingleRule`.
+    fn single(segments: &str, flag: &str) -> bool {
+        let doc = format!(
+            r#"{{"version": 1, "segments": {{{segments}}}, "flags": {{"f": {{
+              "variants": {{"on": true, "off": false}}, "off_variant": "off", {flag}}}}}}}"#
+        );
+        let store = Store::from_bytes(doc.as_bytes()).unwrap();
+        let snapshot = store.snapshot();
+        let index = snapshot.index.get("f").unwrap();
+        snapshot.flags[index as usize].single.is_some()
+    }
+
+    #[test]
+    fn one_rule_of_one_clause_and_nothing_else_is_a_single_rule() {
+        let clause = r#"{"attribute": "a", "op": "eq", "values": [1]}"#;
+        let segments = format!(
+            r#""one": {{"rules": [{{"conditions": [{clause}]}}]}},
+               "keyed": {{"include": ["k"], "rules": [{{"conditions": [{clause}]}}]}}"#
+        );
+        let rule = |conditions: &str, serve: &str| {
+            format!(r#""rules": [{{"conditions": [{conditions}], "serve": {serve}}}]"#)
+        };
+        let on = r#"{"variant": "on"}"#;
+        let fall = r#""fallthrough": {"variant": "off""#;
+        let flag = |body: String| format!(r#""enabled": true, {body}, {fall}}}"#);
+        assert!(single(&segments, &flag(rule(clause, on))));
+        // A segment that inlines to one clause.
+        assert!(single(
+            &segments,
+            &flag(rule(r#"{"in_segment": "one"}"#, on))
+        ));
+
+        assert!(!single(
+            &segments,
+            &flag(rule(&format!("{clause}, {clause}"), on))
+        ));
+        assert!(!single(
+            &segments,
+            &flag(rule(r#"{"in_segment": "keyed"}"#, on))
+        ));
+        let rollout = r#"{"rollout": {"split": [{"variant": "on", "weight": 100}]}}"#;
+        assert!(!single(&segments, &flag(rule(clause, rollout))));
+        let targets = r#""targets": [{"variant": "on", "keys": ["k"]}]"#;
+        assert!(!single(
+            &segments,
+            &flag(format!("{targets}, {}", rule(clause, on)))
+        ));
+        let disabled = format!(r#""enabled": false, {}, {fall}}}"#, rule(clause, on));
+        assert!(!single(&segments, &disabled));
+        let exposed = format!(r#""exposures": true, {}"#, rule(clause, on));
+        assert!(!single(&segments, &flag(exposed)));
+    }
+}
