@@ -92,23 +92,35 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The bit of [`StrMap::Scan`]'s length mask for `key`.
+#[inline(always)]
+fn length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
+
 /// A map from strings, scanned when short and hashed when long.
 #[derive(Debug, Clone)]
 pub(crate) enum StrMap<V> {
-    Scan(Box<[(Box<str>, V)]>),
+    /// `lengths` has bit `min(len, 63)` set for each key's length: most probes that miss
+    /// differ in length from every key, and one bit test turns them away without a scan.
+    Scan {
+        entries: Box<[(Box<str>, V)]>,
+        lengths: u64,
+    },
     /// The keys in a [`NameIndex`] (whose probe compares a key of up to 16 bytes as three
     /// words, where a general map calls a hasher and `memcmp`), the values beside it.
-    Hash {
-        index: NameIndex,
-        values: Box<[V]>,
-    },
+    Hash { index: NameIndex, values: Box<[V]> },
 }
 
 impl<V> StrMap<V> {
     /// Builds the map; the first of equal keys wins.
     pub(crate) fn new(entries: Vec<(Box<str>, V)>) -> Self {
         if entries.len() <= SCAN_LIMIT {
-            return StrMap::Scan(entries.into_boxed_slice());
+            let lengths = entries.iter().fold(0, |m, (k, _)| m | length_bit(k));
+            return StrMap::Scan {
+                entries: entries.into_boxed_slice(),
+                lengths,
+            };
         }
         let (keys, values): (Vec<Box<str>>, Vec<V>) = entries.into_iter().unzip();
         StrMap::Hash {
@@ -122,7 +134,10 @@ impl<V> StrMap<V> {
     #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         match self {
-            StrMap::Scan(entries) => {
+            StrMap::Scan { entries, lengths } => {
+                if lengths & length_bit(key) == 0 {
+                    return None;
+                }
                 // As `EvaluationContext::named_ref`: lengths first, in a plain loop.
                 for (k, v) in entries.iter() {
                     if k.len() == key.len() && same(k, key) {
@@ -138,7 +153,7 @@ impl<V> StrMap<V> {
     /// How many keys the map holds.
     pub(crate) fn len(&self) -> usize {
         match self {
-            StrMap::Scan(entries) => entries.len(),
+            StrMap::Scan { entries, .. } => entries.len(),
             StrMap::Hash { values, .. } => values.len(),
         }
     }
@@ -155,7 +170,7 @@ impl<V> StrMap<V> {
     {
         fn keys<V>(map: &StrMap<V>) -> Vec<&str> {
             match map {
-                StrMap::Scan(entries) => entries.iter().map(|(k, _)| &**k).collect(),
+                StrMap::Scan { entries, .. } => entries.iter().map(|(k, _)| &**k).collect(),
                 StrMap::Hash { index, .. } => index.names.iter().map(|k| &**k).collect(),
             }
         }
@@ -218,6 +233,31 @@ mod tests {
             for b in words {
                 assert_eq!(same(a, b), a == b, "{a:?} vs {b:?}");
             }
+        }
+    }
+
+    /// The length mask turns away only keys of a length no entry has: long keys share its
+    /// last bit, so among them the scan decides.
+    #[test]
+    fn a_short_map_finds_every_key_whatever_its_length() {
+        use super::StrMap;
+        let long = |n: usize| "k".repeat(n);
+        let keys = ["", "a", "bob", &long(62), &long(63), &long(64), &long(100)];
+        let map = StrMap::new(keys.iter().map(|k| ((*k).into(), k.len())).collect());
+        assert!(matches!(map, StrMap::Scan { .. }));
+        for key in keys {
+            assert_eq!(map.get(key), Some(&key.len()), "{} bytes", key.len());
+        }
+        for absent in [
+            "ab",
+            "bo",
+            "bobs",
+            &long(61),
+            &long(65),
+            &long(200),
+            "x".repeat(63).as_str(),
+        ] {
+            assert_eq!(map.get(absent), None, "{} bytes", absent.len());
         }
     }
 }
