@@ -109,7 +109,7 @@ fn changed_segments(old: &Plan, new: &Plan) -> HashSet<u32> {
         let before = changed.len();
         for (i, segment) in new.segments.iter().enumerate() {
             if segment
-                .rules
+                .rules(true)
                 .iter()
                 .flatten()
                 .any(|c| in_changed(c, &changed))
@@ -132,7 +132,7 @@ fn uses_segment(flag: &FlagPlan, changed: &HashSet<u32>) -> bool {
         && flag
             .rules
             .iter()
-            .flat_map(|r| r.conditions.iter())
+            .flat_map(|r| r.conditions(true))
             .any(|c| in_changed(c, changed))
 }
 
@@ -162,7 +162,7 @@ fn same_flag(old_plan: &Plan, old: &FlagPlan, new_plan: &Plan, new: &FlagPlan) -
         && old.rules.iter().zip(new.rules.iter()).all(|(a, b)| {
             a.id == b.id
                 && same_serve(&a.serve, &b.serve)
-                && same_conditions(old_plan, &a.conditions, new_plan, &b.conditions)
+                && same_conditions(old_plan, a.conditions(true), new_plan, b.conditions(true))
         })
         && same_serve(&old.fallthrough, &new.fallthrough)
         && old.guardrails.len() == new.guardrails.len()
@@ -175,11 +175,11 @@ fn same_flag(old_plan: &Plan, old: &FlagPlan, new_plan: &Plan, new: &FlagPlan) -
 
 fn same_segment(old_plan: &Plan, old: &SegmentPlan, new_plan: &Plan, new: &SegmentPlan) -> bool {
     old.keys.same_entries(&new.keys)
-        && old.rules.len() == new.rules.len()
+        && old.rules(true).len() == new.rules(true).len()
         && old
-            .rules
+            .rules(true)
             .iter()
-            .zip(new.rules.iter())
+            .zip(new.rules(true))
             .all(|(a, b)| same_conditions(old_plan, a, new_plan, b))
 }
 

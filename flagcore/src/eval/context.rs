@@ -114,8 +114,9 @@ impl<'a> EvaluationContext<'a> {
     }
 
     /// The value of attribute `name` where the caller put it: a clause tests it there,
-    /// without copying it (through the stack, as a copy of the enum goes).
-    #[inline]
+    /// without copying it (through the stack, as a copy of the enum goes). Always inlined:
+    /// a call costs more than the scan of a short list.
+    #[inline(always)]
     pub(crate) fn named_ref(&self, name: &str) -> Option<&'a Value<'a>> {
         // Lengths first, in a plain loop: most names differ in length, and `find` on the
         // slice iterator kept two pointers per step. (`same` compares lengths too; leaving

@@ -138,7 +138,7 @@ impl Trace for Recorder<'_> {
             return;
         };
         let text = rule_plan
-            .conditions
+            .conditions(true)
             .get(condition as usize)
             .map(|c| self.describe(c))
             .unwrap_or_default();
@@ -233,7 +233,7 @@ impl Plan {
         let mut steps = recorder.steps;
         if let (Some(i), Some(f)) = (details.rule_index, plan.index.get(flag)) {
             let rule = &plan.flags[f as usize].rules[i];
-            if rule.conditions.is_empty() {
+            if rule.conditions(true).is_empty() {
                 steps.push(format!("rule {i}: has no conditions, so it holds"));
             }
         }

@@ -67,14 +67,16 @@ fn short_word(b: &[u8]) -> u64 {
 }
 
 /// String equality without a `memcmp` call: names and keys are short, and a call plus
-/// its setup costs more than comparing two or three words inline.
-#[inline]
+/// its setup costs more than comparing two or three words inline. Always inlined: as a
+/// call (which the compiler chose once a caller grew) it cost a short-list hit 30
+/// instructions more.
+#[inline(always)]
 pub(crate) fn same(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// [`same`] for bytes: for a prefix or suffix test, which may cut a string mid-character.
-#[inline]
+#[inline(always)]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

@@ -110,7 +110,7 @@ mod tests {
         let store = Store::from_bytes(doc.as_bytes()).unwrap();
         let snapshot = store.snapshot();
         let flag = &snapshot.flags[snapshot.index.get("f").unwrap() as usize];
-        flag.rules.iter().map(|r| r.inlined.is_some()).collect()
+        flag.rules.iter().map(|r| r.written.is_some()).collect()
     }
 
     fn doc(segments: &str, conditions: &[&str]) -> String {

@@ -123,7 +123,7 @@ impl FlagPlan {
     /// The clause of a [`SingleRule`] flag.
     #[inline(always)]
     pub(crate) fn single_clause(&self) -> Option<(&Attr, &Test)> {
-        match self.rules.first()?.conditions(false) {
+        match &*self.rules.first()?.conditions {
             [ConditionPlan::Clause { attr, test, .. }] => Some((attr, test)),
             _ => None,
         }
@@ -144,9 +144,11 @@ pub(crate) enum Values {
 #[derive(Debug)]
 pub(crate) struct RulePlan {
     pub id: Option<Box<str>>,
+    /// The conditions to evaluate, small segments inlined (`inline.rs`): read without a
+    /// test of which list applies, as most evaluations are not traced.
     pub conditions: Box<[ConditionPlan]>,
-    /// The conditions with small segments inlined (`inline.rs`), if any were.
-    pub inlined: Option<Box<[ConditionPlan]>>,
+    /// The conditions as written, when inlining changed them.
+    pub written: Option<Box<[ConditionPlan]>>,
     pub serve: ServePlan,
 }
 
@@ -155,8 +157,8 @@ impl RulePlan {
     /// can be reported), else with small segments inlined.
     #[inline(always)]
     pub(crate) fn conditions(&self, traced: bool) -> &[ConditionPlan] {
-        match &self.inlined {
-            Some(inlined) if !traced => inlined,
+        match &self.written {
+            Some(written) if traced => written,
             _ => &self.conditions,
         }
     }
@@ -241,17 +243,18 @@ pub(crate) struct SegmentPlan {
     /// Listed keys: `true` when included, `false` when excluded (exclusion wins), so one
     /// lookup settles both lists.
     pub keys: StrMap<bool>,
+    /// The rules to evaluate, small segments inlined (`inline.rs`).
     pub rules: Box<[Box<[ConditionPlan]>]>,
-    /// The rules with small segments inlined (`inline.rs`), if any were.
-    pub inlined: Option<Box<[Box<[ConditionPlan]>]>>,
+    /// The rules as written, when inlining changed them.
+    pub written: Option<Box<[Box<[ConditionPlan]>]>>,
 }
 
 impl SegmentPlan {
     /// The rules to evaluate: as written when `traced`, else with small segments inlined.
     #[inline(always)]
     pub(crate) fn rules(&self, traced: bool) -> &[Box<[ConditionPlan]>] {
-        match &self.inlined {
-            Some(inlined) if !traced => inlined,
+        match &self.written {
+            Some(written) if traced => written,
             _ => &self.rules,
         }
     }
@@ -285,7 +288,7 @@ impl Plan {
                     .into_iter()
                     .map(|conditions| conditions.into_iter().map(compile_condition).collect())
                     .collect(),
-                inlined: None,
+                written: None,
             })
             .collect();
         let bodies = Bodies::of(&segments);
@@ -293,8 +296,8 @@ impl Plan {
             let inlined: Vec<_> = segment.rules.iter().map(|r| bodies.flatten(r)).collect();
             if inlined.iter().any(Option::is_some) {
                 let rules = segment.rules.iter().zip(inlined);
-                segment.inlined =
-                    Some(rules.map(|(r, i)| i.unwrap_or_else(|| r.clone())).collect());
+                let inlined = rules.map(|(r, i)| i.unwrap_or_else(|| r.clone())).collect();
+                segment.written = Some(std::mem::replace(&mut segment.rules, inlined));
             }
         }
         // Prerequisites name variants of other flags: resolve them while every flag's
@@ -452,12 +455,16 @@ fn compile_flag(
             .rules
             .into_iter()
             .map(|rule| {
-                let conditions: Box<[ConditionPlan]> =
+                let written: Box<[ConditionPlan]> =
                     rule.conditions.into_iter().map(compile_condition).collect();
+                let (conditions, written) = match bodies.flatten(&written) {
+                    Some(inlined) => (inlined, Some(written)),
+                    None => (written, None),
+                };
                 RulePlan {
                     id: rule.id.map(String::into_boxed_str),
-                    inlined: bodies.flatten(&conditions),
                     conditions,
+                    written,
                     serve: compile_serve(rule.serve, salt),
                 }
             })
