@@ -124,7 +124,7 @@ fn changed_segments(old: &Plan, new: &Plan) -> HashSet<u32> {
 }
 
 fn in_changed(condition: &ConditionPlan, changed: &HashSet<u32>) -> bool {
-    matches!(condition, ConditionPlan::InSegment(s) | ConditionPlan::NotInSegment(s) if changed.contains(s))
+    matches!(condition, ConditionPlan::InSegment(s) | ConditionPlan::NotInSegment(s) if changed.contains(&s.index))
 }
 
 fn uses_segment(flag: &FlagPlan, changed: &HashSet<u32>) -> bool {
@@ -196,7 +196,7 @@ fn same_conditions(
         && old.iter().zip(new).all(|pair| match pair {
             (ConditionPlan::InSegment(a), ConditionPlan::InSegment(b))
             | (ConditionPlan::NotInSegment(a), ConditionPlan::NotInSegment(b)) => {
-                segment(old_plan, *a) == segment(new_plan, *b)
+                segment(old_plan, a.index) == segment(new_plan, b.index)
             }
             (
                 ConditionPlan::InBucket { seed, by, from, to },

@@ -57,10 +57,13 @@ impl Recorder<'_> {
     fn describe(&self, condition: &ConditionPlan) -> String {
         match condition {
             ConditionPlan::InSegment(s) => {
-                format!("in_segment {}", self.plan.segments[*s as usize].name)
+                format!("in_segment {}", self.plan.segments[s.index as usize].name)
             }
             ConditionPlan::NotInSegment(s) => {
-                format!("not_in_segment {}", self.plan.segments[*s as usize].name)
+                format!(
+                    "not_in_segment {}",
+                    self.plan.segments[s.index as usize].name
+                )
             }
             ConditionPlan::InBucket { by, from, to, .. } => format!(
                 "in_bucket by {} [{}%, {}%)",

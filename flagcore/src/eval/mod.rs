@@ -12,7 +12,7 @@ mod logic;
 mod segments;
 
 use crate::plan::op::Test;
-use crate::plan::{Attr, ConditionPlan, Plan, ServePlan, StepPlan};
+use crate::plan::{Attr, ConditionPlan, Plan, SegmentRef, ServePlan, StepPlan};
 use crate::primitives::hashing::bucket_bytes;
 use crate::primitives::murmur3::murmur3_32_of;
 use bucket::bucket_of;
@@ -288,12 +288,11 @@ impl<T: Trace> Evaluator<'_, '_, T> {
 
     /// A verdict already known is read in place; only a new one costs a call.
     #[inline(always)]
-    fn in_segment(&mut self, index: u32) -> bool {
-        let bit = 1u64.checked_shl(index).unwrap_or(0);
-        if self.segments_known & bit != 0 {
-            return self.segments_in & bit != 0;
+    fn in_segment(&mut self, segment: SegmentRef) -> bool {
+        if self.segments_known & segment.bit != 0 {
+            return self.segments_in & segment.bit != 0;
         }
-        self.segment_verdict(index, bit)
+        self.segment_verdict(segment.index, segment.bit)
     }
 
     #[inline(never)]

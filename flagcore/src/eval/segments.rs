@@ -4,7 +4,7 @@
 
 use super::context::EvaluationContext;
 use super::{Evaluator, NoTrace};
-use crate::plan::Plan;
+use crate::plan::{Plan, SegmentRef};
 
 impl Plan {
     /// Whether `ctx` is in the segment named `name` (docs/format.md §4.3): its key not
@@ -42,6 +42,6 @@ impl Plan {
             segments_in: 0,
             now: None,
         };
-        Some(evaluator.in_segment(index))
+        Some(evaluator.in_segment(SegmentRef::new(index)))
     }
 }

@@ -41,7 +41,7 @@ fn flatten_with<'b>(
     body_of: impl Fn(usize) -> Option<&'b [ConditionPlan]>,
 ) -> Option<Box<[ConditionPlan]>> {
     let inlined = |c: &ConditionPlan| match c {
-        ConditionPlan::InSegment(s) => body_of(*s as usize),
+        ConditionPlan::InSegment(s) => body_of(s.index as usize),
         _ => None,
     };
     if !conditions.iter().any(|c| inlined(c).is_some()) {
@@ -71,7 +71,7 @@ fn body(
         [rule] if segment.keys.is_empty() => {
             for condition in rule.iter() {
                 if let ConditionPlan::InSegment(inner) = condition {
-                    body(*inner as usize, segments, known);
+                    body(inner.index as usize, segments, known);
                 }
             }
             let flat = flatten_with(rule, |inner| {

@@ -221,8 +221,8 @@ impl Attr {
 #[derive(Debug, Clone)]
 #[repr(u8)]
 pub(crate) enum ConditionPlan {
-    InSegment(u32),
-    NotInSegment(u32),
+    InSegment(SegmentRef),
+    NotInSegment(SegmentRef),
     InBucket {
         seed: u64,
         by: Attr,
@@ -235,6 +235,24 @@ pub(crate) enum ConditionPlan {
         /// The clause as written, for `explain`.
         text: Box<str>,
     },
+}
+
+/// A segment a condition names: its index, and its bit in an evaluation's cache of
+/// verdicts (computed here once, not at each check; 0 past the first 64 segments, which
+/// are not cached).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegmentRef {
+    pub index: u32,
+    pub bit: u64,
+}
+
+impl SegmentRef {
+    pub(crate) fn new(index: u32) -> SegmentRef {
+        SegmentRef {
+            index,
+            bit: 1u64.checked_shl(index).unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -531,8 +549,8 @@ fn bucket_ends(split: Split) -> Box<[(u32, u32)]> {
 
 fn compile_condition(condition: Condition) -> ConditionPlan {
     match condition {
-        Condition::InSegment(s) => ConditionPlan::InSegment(s as u32),
-        Condition::NotInSegment(s) => ConditionPlan::NotInSegment(s as u32),
+        Condition::InSegment(s) => ConditionPlan::InSegment(SegmentRef::new(s as u32)),
+        Condition::NotInSegment(s) => ConditionPlan::NotInSegment(SegmentRef::new(s as u32)),
         Condition::InBucket { salt, by, from, to } => ConditionPlan::InBucket {
             seed: seed(&salt),
             by: Attr::new(&by),
