@@ -317,7 +317,17 @@ impl<T: Trace> Evaluator<'_, '_, T> {
             }
         }
         // Conditions inside a segment are not traced one by one: the segment's verdict is.
-        for (i, rule) in segment.rules(T::TRACES).iter().enumerate() {
+        let rules = segment.rules(T::TRACES);
+        // The most common segment, one rule of one clause, without the loops' set-up.
+        if let [rule] = rules {
+            if let [ConditionPlan::Clause { attr, test, .. }] = &**rule {
+                return match clause_holds(self.ctx, attr, test) {
+                    true => SegmentWhy::Rule(0),
+                    false => SegmentWhy::NoRule,
+                };
+            }
+        }
+        for (i, rule) in rules.iter().enumerate() {
             if rule.iter().all(|c| self.holds(c)) {
                 return SegmentWhy::Rule(i as u32);
             }

@@ -247,20 +247,14 @@ impl Test {
         match self {
             Test::Exists => true,
             Test::Equals { set, negate } => set.contains(value) != *negate,
-            Test::StartsWith(prefixes) => as_str(value).is_some_and(|s| {
-                let s = s.as_bytes();
-                prefixes.iter().any(|p| {
-                    s.get(..p.len())
-                        .is_some_and(|head| same_bytes(head, p.as_bytes()))
-                })
-            }),
-            Test::EndsWith(suffixes) => as_str(value).is_some_and(|s| {
-                let s = s.as_bytes();
-                suffixes.iter().any(|p| {
-                    let tail = s.len().checked_sub(p.len()).and_then(|at| s.get(at..));
-                    tail.is_some_and(|tail| same_bytes(tail, p.as_bytes()))
-                })
-            }),
+            Test::StartsWith(prefixes) => match *value {
+                Value::String(s) => starts_with_any(s, prefixes),
+                _ => false,
+            },
+            Test::EndsWith(suffixes) => match *value {
+                Value::String(s) => ends_with_any(s, suffixes),
+                _ => false,
+            },
             Test::Contains(parts) => contains_any(parts, value),
             Test::Matches(patterns) => matches_any(patterns, value),
             Test::Number { order, values } => number_holds(*order, values, value),
@@ -268,6 +262,33 @@ impl Test {
             Test::Time { after, instants } => time_holds(*after, instants, value),
         }
     }
+}
+
+// The prefix and suffix tests are plain loops, always inlined: the compiler left `any`
+// and its closure out of line (a call per clause) once a caller grew.
+#[inline(always)]
+fn starts_with_any(s: &str, prefixes: &[Box<str>]) -> bool {
+    let s = s.as_bytes();
+    for p in prefixes {
+        if s.get(..p.len())
+            .is_some_and(|head| same_bytes(head, p.as_bytes()))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[inline(always)]
+fn ends_with_any(s: &str, suffixes: &[Box<str>]) -> bool {
+    let s = s.as_bytes();
+    for p in suffixes {
+        let tail = s.len().checked_sub(p.len()).and_then(|at| s.get(at..));
+        if tail.is_some_and(|tail| same_bytes(tail, p.as_bytes())) {
+            return true;
+        }
+    }
+    false
 }
 
 #[inline(never)]
