@@ -10,6 +10,12 @@
 //! to 1.3 times here, 60 µs to 3 ms), so a
 //! load pays at most about twice for its patterns; it is done only for patterns that stay
 //! small, and gives up early on the others.
+//!
+//! The DFA's transitions are then copied into a [`Table`] of our own, with the
+//! end-of-input verdict of each state in a column of it: `regex-automata` computes that
+//! verdict behind a call, which cost the first pattern above a fifth of its match.
+
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 use regex_automata::dfa::{dense, Automaton};
@@ -28,21 +34,35 @@ const MAX_DETERMINIZE_BYTES: usize = 32 << 10;
 #[derive(Debug, Clone)]
 pub(crate) struct Pattern {
     regex: Regex,
-    dfa: Option<Box<Dense>>,
+    dfa: Option<Box<Table>>,
 }
 
+/// A DFA's transitions in a table of our own: one lookup per byte, and the end-of-input
+/// verdict in a column of the table rather than behind a call into `regex-automata`.
 #[derive(Debug, Clone)]
-struct Dense {
-    dfa: dense::DFA<Vec<u32>>,
-    /// The unanchored start state for a haystack that begins at its first byte (no look-
-    /// behind), the only kind evaluation searches.
-    start: StateID,
+struct Table {
+    /// Byte → its equivalence class (a column of `next`).
+    classes: [u8; 256],
+    /// Row `s` (at `s * stride`) holds the state entered on each class, as the index of
+    /// its row's start, and in its last column 1 when the haystack matches if it ends in
+    /// state `s`, else 0.
+    next: Box<[u32]>,
+    /// The column of the end-of-input verdict.
+    end_of_input: u32,
+    start: u32,
+    /// Rows are ordered dead states, then match states, then states where the DFA gives
+    /// up (quit), then the rest: a state below `special` ends the search.
+    dead: u32,
+    matched: u32,
+    special: u32,
 }
 
 impl Pattern {
     /// The pattern of `regex` (already validated), with a DFA when it is small enough.
     pub(crate) fn new(regex: Regex) -> Pattern {
-        let dfa = dense_for(regex.as_str()).map(Box::new);
+        let dfa = dense_for(regex.as_str())
+            .and_then(|(dfa, start)| Table::new(&dfa, start))
+            .map(Box::new);
         Pattern { regex, dfa }
     }
 
@@ -50,22 +70,29 @@ impl Pattern {
     #[inline]
     pub(crate) fn is_match(&self, haystack: &str) -> bool {
         match &self.dfa {
-            Some(dense) => dense
-                .is_match(haystack)
-                .unwrap_or_else(|| self.regex.is_match(haystack)),
-            None => self.regex.is_match(haystack),
+            Some(table) => match table.is_match(haystack.as_bytes()) {
+                Some(matched) => matched,
+                None => self.regex_match(haystack),
+            },
+            None => self.regex_match(haystack),
         }
+    }
+
+    /// Out of line, so that the table's loop needs few registers and no frame.
+    #[inline(never)]
+    fn regex_match(&self, haystack: &str) -> bool {
+        self.regex.is_match(haystack)
     }
 }
 
-fn dense_for(pattern: &str) -> Option<Dense> {
+fn dense_for(pattern: &str) -> Option<(dense::DFA<Vec<u32>>, StateID)> {
     if pattern.len() > MAX_PATTERN_BYTES {
         return None;
     }
     let config = dense::Config::new()
         .dfa_size_limit(Some(MAX_DFA_BYTES))
         .determinize_size_limit(Some(MAX_DETERMINIZE_BYTES))
-        // The search below takes no shortcuts through accelerated states.
+        // The table copies transitions one by one: no shortcuts through accelerated states.
         .accelerate(false);
     // The defaults match `Regex::new`'s syntax (Unicode, UTF-8); patterns a DFA cannot
     // express (a Unicode word boundary) fail here and keep their `Regex`.
@@ -76,34 +103,97 @@ fn dense_for(pattern: &str) -> Option<Dense> {
     let start = dfa
         .start_state(&start::Config::new().anchored(Anchored::No))
         .ok()?;
-    Some(Dense { dfa, start })
+    Some((dfa, start))
 }
 
-impl Dense {
+impl Table {
+    /// The states reachable from `start` (the unanchored start state for a haystack that
+    /// begins at its first byte, the only kind evaluation searches), renumbered; `None`
+    /// when the start state itself is special.
+    fn new(dfa: &dense::DFA<Vec<u32>>, start: StateID) -> Option<Table> {
+        if dfa.is_special_state(start) {
+            return None;
+        }
+        let byte_classes = dfa.byte_classes();
+        let mut classes = [0u8; 256];
+        // One byte of each class stands for it when following transitions.
+        let mut representative = [None; 256];
+        for byte in 0..=255u8 {
+            let class = byte_classes.get(byte);
+            classes[usize::from(byte)] = class;
+            representative[usize::from(class)].get_or_insert(byte);
+        }
+        let representatives: Vec<u8> = representative.iter().map_while(|b| *b).collect();
+        let stride = representatives.len() + 1;
+        // Every state reachable from the start, in the order found.
+        let mut states = vec![start];
+        let mut found = HashSet::from([start]);
+        let mut at = 0;
+        while let Some(&state) = states.get(at) {
+            for &byte in &representatives {
+                let next = dfa.next_state(state, byte);
+                if found.insert(next) {
+                    states.push(next);
+                }
+            }
+            at += 1;
+        }
+        let kind = |s: StateID| {
+            if dfa.is_dead_state(s) {
+                0
+            } else if dfa.is_match_state(s) {
+                1
+            } else if dfa.is_quit_state(s) {
+                2
+            } else {
+                3
+            }
+        };
+        states.sort_by_key(|s| kind(*s));
+        let rows: HashMap<StateID, usize> =
+            states.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        let row = |s: StateID| u32::try_from(rows.get(&s)? * stride).ok();
+        let count = |k| states.iter().filter(|s| kind(**s) <= k).count() * stride;
+        let mut next = Vec::with_capacity(states.len() * stride);
+        for &state in &states {
+            for &byte in &representatives {
+                next.push(row(dfa.next_state(state, byte))?);
+            }
+            next.push(u32::from(dfa.is_match_state(dfa.next_eoi_state(state))));
+        }
+        Some(Table {
+            classes,
+            next: next.into_boxed_slice(),
+            end_of_input: u32::try_from(stride - 1).ok()?,
+            start: row(start)?,
+            dead: u32::try_from(count(0)).ok()?,
+            matched: u32::try_from(count(1)).ok()?,
+            special: u32::try_from(count(2)).ok()?,
+        })
+    }
+
     /// `Some(matched)`, or `None` when the DFA gave up (a quit byte) and the `Regex` must
     /// decide.
     #[inline]
-    fn is_match(&self, haystack: &str) -> Option<bool> {
-        let dfa = &self.dfa;
+    fn is_match(&self, haystack: &[u8]) -> Option<bool> {
         let mut state = self.start;
         // A DFA reports a match one transition late (so a start state is never a match
         // state): entering a match state means a match ended before this byte, and the
-        // end-of-input transition reports one that ends with the haystack.
-        for &byte in haystack.as_bytes() {
-            state = dfa.next_state(state, byte);
-            if dfa.is_special_state(state) {
-                if dfa.is_match_state(state) {
-                    return Some(true);
-                }
-                if dfa.is_dead_state(state) {
-                    return Some(false);
-                }
-                if dfa.is_quit_state(state) {
-                    return None;
-                }
+        // end-of-input column says whether one ends with the haystack.
+        for &byte in haystack {
+            let class = u32::from(self.classes[usize::from(byte)]);
+            state = *self.next.get((state + class) as usize)?;
+            if state < self.special {
+                return if state < self.dead {
+                    Some(false)
+                } else if state < self.matched {
+                    Some(true)
+                } else {
+                    None
+                };
             }
         }
-        Some(dfa.is_match_state(dfa.next_eoi_state(state)))
+        Some(*self.next.get((state + self.end_of_input) as usize)? != 0)
     }
 }
 
