@@ -273,7 +273,7 @@ impl Plan {
             return None;
         }
         let (attr, test) = flag.single_clause()?;
-        let variant = if clause_holds(ctx, attr, test) {
+        let variant = if clause_holds::<true>(ctx, attr, test) {
             single.held
         } else {
             single.otherwise

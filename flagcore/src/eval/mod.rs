@@ -277,7 +277,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     #[inline(always)]
     fn holds(&mut self, condition: &ConditionPlan) -> bool {
         match condition {
-            ConditionPlan::Clause { attr, test, .. } => clause_holds(self.ctx, attr, test),
+            ConditionPlan::Clause { attr, test, .. } => clause_holds::<false>(self.ctx, attr, test),
             ConditionPlan::InSegment(s) => self.in_segment(*s),
             ConditionPlan::NotInSegment(s) => !self.in_segment(*s),
             ConditionPlan::InBucket { seed, by, from, to } => self
@@ -321,7 +321,7 @@ impl<T: Trace> Evaluator<'_, '_, T> {
         // The most common segment, one rule of one clause, without the loops' set-up.
         if let [rule] = rules {
             if let [ConditionPlan::Clause { attr, test, .. }] = &**rule {
-                return match clause_holds(self.ctx, attr, test) {
+                return match clause_holds::<false>(self.ctx, attr, test) {
                     true => SegmentWhy::Rule(0),
                     false => SegmentWhy::NoRule,
                 };
@@ -337,9 +337,14 @@ impl<T: Trace> Evaluator<'_, '_, T> {
 }
 
 /// Whether a clause holds: the attribute, tested where the caller's context holds it; a
-/// clause on an absent attribute is false.
+/// clause on an absent attribute is false. `ALONE`: the clause is all the caller tests,
+/// so a pattern match is inlined too ([`Test::holds_alone`]).
 #[inline(always)]
-pub(crate) fn clause_holds(ctx: &EvaluationContext<'_>, attr: &Attr, test: &Test) -> bool {
+pub(crate) fn clause_holds<const ALONE: bool>(
+    ctx: &EvaluationContext<'_>,
+    attr: &Attr,
+    test: &Test,
+) -> bool {
     let key;
     let value = match attr {
         Attr::Key => match ctx.key() {
@@ -354,7 +359,11 @@ pub(crate) fn clause_holds(ctx: &EvaluationContext<'_>, attr: &Attr, test: &Test
             None => return false,
         },
     };
-    test.holds(value)
+    if ALONE {
+        test.holds_alone(value)
+    } else {
+        test.holds(value)
+    }
 }
 
 #[inline]

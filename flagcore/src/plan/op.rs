@@ -240,6 +240,16 @@ impl Test {
         }
     }
 
+    /// [`holds`](Self::holds) for a caller that tests this clause alone (a single-rule
+    /// flag): there a pattern's match is inlined as well, with no frame of its own.
+    #[inline(always)]
+    pub(crate) fn holds_alone(&self, value: &Value<'_>) -> bool {
+        match self {
+            Test::Matches(patterns) => matches_in(patterns, value),
+            _ => self.holds(value),
+        }
+    }
+
     /// Whether a present attribute passes the test. The string and set tests are inlined
     /// into the evaluator; the heavier ones are calls, so they do not widen its frame.
     #[inline(always)]
@@ -298,7 +308,20 @@ fn contains_any(parts: &[Box<str>], value: &Value<'_>) -> bool {
 
 #[inline(never)]
 fn matches_any(patterns: &[Pattern], value: &Value<'_>) -> bool {
-    as_str(value).is_some_and(|s| patterns.iter().any(|p| p.is_match(s)))
+    matches_in(patterns, value)
+}
+
+#[inline(always)]
+fn matches_in(patterns: &[Pattern], value: &Value<'_>) -> bool {
+    let Value::String(s) = *value else {
+        return false;
+    };
+    for pattern in patterns {
+        if pattern.is_match(s) {
+            return true;
+        }
+    }
+    false
 }
 
 #[inline(never)]

@@ -18,6 +18,8 @@
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
+
+use super::hash::{same_bytes, short_word};
 use regex_automata::dfa::{dense, Automaton};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
@@ -29,12 +31,15 @@ const MAX_PATTERN_BYTES: usize = 256;
 /// pattern is matched by its `Regex`.
 const MAX_DFA_BYTES: usize = 16 << 10;
 const MAX_DETERMINIZE_BYTES: usize = 32 << 10;
+/// A literal prefix is compared in words up to this long (`same_bytes`'s fast cases).
+const MAX_PREFIX_BYTES: usize = 16;
 
 /// A compiled `matches` pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Pattern {
     regex: Regex,
-    dfa: Option<Box<Table>>,
+    /// In place rather than boxed: one pointer fewer to follow before the first byte.
+    dfa: Option<Table>,
 }
 
 /// A DFA's transitions in a table of our own: one lookup per byte, and the end-of-input
@@ -50,6 +55,13 @@ struct Table {
     /// The column of the end-of-input verdict.
     end_of_input: u32,
     start: u32,
+    /// Bytes every match begins with (a pattern anchored at `^` and spelled out at first):
+    /// compared a word at a time, where the table would take one dependent lookup per
+    /// byte; `after_prefix` is the state they lead to.
+    prefix: Box<[u8]>,
+    /// The prefix as `same_bytes` reads it when it is 8 bytes or shorter.
+    prefix_word: u64,
+    after_prefix: u32,
     /// Rows are ordered dead states, then match states, then states where the DFA gives
     /// up (quit), then the rest: a state below `special` ends the search.
     dead: u32,
@@ -60,9 +72,7 @@ struct Table {
 impl Pattern {
     /// The pattern of `regex` (already validated), with a DFA when it is small enough.
     pub(crate) fn new(regex: Regex) -> Pattern {
-        let dfa = dense_for(regex.as_str())
-            .and_then(|(dfa, start)| Table::new(&dfa, start))
-            .map(Box::new);
+        let dfa = dense_for(regex.as_str()).and_then(|(dfa, start)| Table::new(&dfa, start));
         Pattern { regex, dfa }
     }
 
@@ -154,6 +164,7 @@ impl Table {
             states.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         let row = |s: StateID| u32::try_from(rows.get(&s)? * stride).ok();
         let count = |k| states.iter().filter(|s| kind(**s) <= k).count() * stride;
+        let (prefix, after_prefix) = literal_prefix(dfa, start, &classes, &representatives);
         let mut next = Vec::with_capacity(states.len() * stride);
         for &state in &states {
             for &byte in &representatives {
@@ -166,6 +177,9 @@ impl Table {
             next: next.into_boxed_slice(),
             end_of_input: u32::try_from(stride - 1).ok()?,
             start: row(start)?,
+            prefix_word: short_word(&prefix),
+            prefix,
+            after_prefix: row(after_prefix)?,
             dead: u32::try_from(count(0)).ok()?,
             matched: u32::try_from(count(1)).ok()?,
             special: u32::try_from(count(2)).ok()?,
@@ -177,10 +191,26 @@ impl Table {
     #[inline]
     fn is_match(&self, haystack: &[u8]) -> Option<bool> {
         let mut state = self.start;
+        let mut rest = haystack;
+        // A haystack shorter than the prefix is left to the table, which knows what its
+        // end means there.
+        if let Some((head, tail)) = haystack.split_at_checked(self.prefix.len()) {
+            // Off the prefix, the DFA dies: no match can end within it (its states are
+            // not special).
+            let same = match head.len() {
+                ..=8 => short_word(head) == self.prefix_word,
+                _ => same_bytes(head, &self.prefix),
+            };
+            if !same {
+                return Some(false);
+            }
+            state = self.after_prefix;
+            rest = tail;
+        }
         // A DFA reports a match one transition late (so a start state is never a match
         // state): entering a match state means a match ended before this byte, and the
         // end-of-input column says whether one ends with the haystack.
-        for &byte in haystack {
+        for &byte in rest {
             let class = u32::from(self.classes[usize::from(byte)]);
             state = *self.next.get((state + class) as usize)?;
             if state < self.special {
@@ -195,6 +225,36 @@ impl Table {
         }
         Some(*self.next.get((state + self.end_of_input) as usize)? != 0)
     }
+}
+
+/// The longest run of bytes (up to [`MAX_PREFIX_BYTES`]) the DFA must read first from
+/// `start`: each step's state has one way out that does not die, a class of one byte, into
+/// a state that is not special. Returns the bytes and the state after them.
+fn literal_prefix(
+    dfa: &dense::DFA<Vec<u32>>,
+    start: StateID,
+    classes: &[u8; 256],
+    representatives: &[u8],
+) -> (Box<[u8]>, StateID) {
+    let mut prefix = Vec::new();
+    let mut state = start;
+    while prefix.len() < MAX_PREFIX_BYTES {
+        let mut live = representatives
+            .iter()
+            .map(|&byte| (byte, dfa.next_state(state, byte)))
+            .filter(|(_, next)| !dfa.is_dead_state(*next));
+        let (Some((byte, next)), None) = (live.next(), live.next()) else {
+            break;
+        };
+        let class = classes[usize::from(byte)];
+        let alone = classes.iter().filter(|c| **c == class).count() == 1;
+        if !alone || dfa.is_special_state(next) {
+            break;
+        }
+        prefix.push(byte);
+        state = next;
+    }
+    (prefix.into_boxed_slice(), state)
 }
 
 #[cfg(test)]
@@ -222,6 +282,12 @@ mod tests {
             r"(?-u:\b)ab(?-u:\b)",
             "[[:alpha:]]{2,}[0-9]",
             "(a|b)*c",
+            "^https://",
+            "^ab|^a$",
+            "^a(b|c)d",
+            "^é",
+            "^abcdefghijklmnopqrstuvwxyz",
+            "^2[.]4[.]",
         ];
         let haystacks = [
             "",
@@ -248,6 +314,18 @@ mod tests {
             "zz9",
             "ababac",
             "\u{10FFFF}",
+            "a",
+            "abd",
+            "acd",
+            "https://x",
+            "http",
+            "é",
+            "éa",
+            "abcdefghijklmnopqrstuvwxyz!",
+            "abcdefghijklmnopq",
+            "2.4.",
+            "2.4",
+            "2.5.1",
         ];
         let mut without_dfa = Vec::new();
         for pattern in patterns {
@@ -275,6 +353,7 @@ mod tests {
             pattern in proptest::sample::select(vec![
                 "^2[.]4[.][0-9]+$", "(?i)(iphone|android|mobile)", "^[^@]+@corp\\.example$",
                 "(?m)^x$", "é+", "(a|b)*c", "(?-u:\\b)ab(?-u:\\b)", "[[:alpha:]]{2,}[0-9]",
+                "^2[.]4", "^mo(b|x)", "^é.", "^x@corp",
             ]),
             haystack in "[a-z0-9.@éÉ\n x-]{0,24}|(?i)mobile|2\\.4\\.[0-9]{1,3}",
         ) {
@@ -283,6 +362,23 @@ mod tests {
             proptest::prop_assert!(compiled.dfa.is_some());
             proptest::prop_assert_eq!(compiled.is_match(&haystack), regex.is_match(&haystack));
         }
+    }
+
+    /// The prefix shortcut is taken where a pattern spells its start out, and only there.
+    #[test]
+    fn anchored_literal_starts_are_compared_as_words() {
+        let prefix = |pattern: &str| {
+            let compiled = Pattern::new(Regex::new(pattern).unwrap());
+            compiled.dfa.map(|table| table.prefix.to_vec()).unwrap()
+        };
+        assert_eq!(prefix("^2[.]4[.][0-9]+$"), b"2.4.");
+        assert_eq!(prefix("^https://"), b"https://");
+        assert_eq!(prefix("^a(b|c)d"), b"a");
+        assert_eq!(prefix("^é"), "é".as_bytes());
+        assert_eq!(prefix("^abcdefghijklmnopqrstuvwxyz"), b"abcdefghijklmnop");
+        assert_eq!(prefix("2[.]4"), b"");
+        assert_eq!(prefix("(?i)^abc"), b"");
+        assert_eq!(prefix("^[ab]c"), b"");
     }
 
     #[test]
