@@ -132,7 +132,7 @@ fn uses_segment(flag: &FlagPlan, changed: &HashSet<u32>) -> bool {
         && flag
             .rules
             .iter()
-            .flat_map(|r| r.conditions(true))
+            .flat_map(|r| flag.conditions_of(r, true))
             .any(|c| in_changed(c, changed))
 }
 
@@ -162,7 +162,12 @@ fn same_flag(old_plan: &Plan, old: &FlagPlan, new_plan: &Plan, new: &FlagPlan) -
         && old.rules.iter().zip(new.rules.iter()).all(|(a, b)| {
             a.id == b.id
                 && same_serve(&a.serve, &b.serve)
-                && same_conditions(old_plan, a.conditions(true), new_plan, b.conditions(true))
+                && same_conditions(
+                    old_plan,
+                    old.conditions_of(a, true),
+                    new_plan,
+                    new.conditions_of(b, true),
+                )
         })
         && same_serve(&old.fallthrough, &new.fallthrough)
         && old.guardrails.len() == new.guardrails.len()

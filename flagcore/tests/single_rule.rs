@@ -104,3 +104,35 @@ fn a_single_rule_flag_is_killed_mismatched_and_counted_as_any_flag() {
     assert_eq!(counts.variants.get("off"), Some(&1));
     assert_eq!(counts.defaults, 1);
 }
+
+/// Details and `explain` go through the evaluator, which finds a single-rule flag's clause
+/// where the plan keeps it; `explain` still walks the rule as written (a segment, here).
+#[test]
+fn details_and_explain_of_a_single_rule_flag_name_its_rule_and_segment() {
+    let store = Store::from_bytes(SNAPSHOT.as_bytes()).unwrap();
+    let snapshot = store.snapshot();
+    for (beta, expected, reason, rule) in [
+        (true, "beta", Reason::TargetingMatch, Some(0)),
+        (false, "gamma", Reason::Default, None),
+    ] {
+        let attributes = [("beta", Value::Bool(beta))];
+        let ctx = EvaluationContext::new("carol").with_attributes(&attributes);
+        let details = snapshot.string_details("by-segment", &ctx, "x");
+        assert_eq!(
+            (details.value, details.reason, details.rule_index),
+            (expected, reason, rule),
+            "beta {beta}"
+        );
+        let explained = snapshot.explain("by-segment", &ctx);
+        assert_eq!(explained.value, serde_json::json!(expected), "beta {beta}");
+        assert_eq!(explained.rule_index, rule, "beta {beta}");
+        let steps = explained.steps.join("\n");
+        assert!(steps.contains("segment beta: "), "beta {beta}:\n{steps}");
+        assert!(steps.contains("in_segment beta"), "beta {beta}:\n{steps}");
+    }
+    let ctx = EvaluationContext::new("vip-dana");
+    let explained = snapshot.explain("by-key", &ctx);
+    assert_eq!(explained.rule_index, Some(0));
+    let steps = explained.steps.join("\n");
+    assert!(steps.contains("key starts_with"), "{steps}");
+}

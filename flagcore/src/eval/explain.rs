@@ -140,8 +140,8 @@ impl Trace for Recorder<'_> {
         let Some(rule_plan) = flag.rules.get(rule as usize) else {
             return;
         };
-        let text = rule_plan
-            .conditions(true)
+        let text = flag
+            .conditions_of(rule_plan, true)
             .get(condition as usize)
             .map(|c| self.describe(c))
             .unwrap_or_default();
@@ -235,8 +235,8 @@ impl Plan {
             .unwrap_or(serde_json::Value::Null);
         let mut steps = recorder.steps;
         if let (Some(i), Some(f)) = (details.rule_index, plan.index.get(flag)) {
-            let rule = &plan.flags[f as usize].rules[i];
-            if rule.conditions(true).is_empty() {
+            let flag = &plan.flags[f as usize];
+            if flag.conditions_of(&flag.rules[i], true).is_empty() {
                 steps.push(format!("rule {i}: has no conditions, so it holds"));
             }
         }

@@ -268,11 +268,10 @@ impl Plan {
         default: T,
     ) -> Option<T> {
         let flag = self.flags.get(index as usize)?;
-        let single = flag.single.as_ref()?;
+        let (single, attr, test) = flag.single_clause()?;
         if !T::accepts(flag.kind) {
             return None;
         }
-        let (attr, test) = flag.single_clause()?;
         let variant = if clause_holds::<true>(ctx, attr, test) {
             single.held
         } else {

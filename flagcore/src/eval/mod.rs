@@ -12,7 +12,9 @@ mod logic;
 mod segments;
 
 use crate::plan::op::Test;
-use crate::plan::{Attr, ConditionPlan, Plan, SegmentRef, ServePlan, StepPlan};
+use crate::plan::{
+    Attr, ConditionPlan, FlagPlan, Plan, SegmentRef, ServePlan, SingleRule, StepPlan,
+};
 use crate::primitives::hashing::bucket_bytes;
 use crate::primitives::murmur3::murmur3_32_of;
 use bucket::bucket_of;
@@ -129,9 +131,14 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                 return outcome;
             }
         }
+        // Checked once here, not in the loop (where it cost every rule-based flag 20
+        // instructions): a single-rule flag's clause lives in the flag, not in its rule.
+        if let Some(single) = &flag.single {
+            return self.single_rule(flag, single);
+        }
         for (i, rule) in flag.rules.iter().enumerate() {
             let i = i as u32;
-            if !self.all_hold(rule.conditions(T::TRACES), i) {
+            if !self.all_hold(rule.conditions_unless_single(T::TRACES), i) {
                 continue;
             }
             let mut outcome = match &rule.serve {
@@ -175,6 +182,25 @@ impl<T: Trace> Evaluator<'_, '_, T> {
                 Some(v) => Decision::served(v, Reason::Split),
                 None => Decision::error(ErrorCode::TargetingKeyMissing),
             },
+        }
+    }
+
+    /// Steps 7 and 8 for a [`SingleRule`](crate::plan::SingleRule) flag (it has no
+    /// prerequisites or targets): its rule's variant if the clause holds, else the
+    /// fallthrough's. Out of line: the getters answer these flags without the evaluator,
+    /// which sees them only for details, `explain` or a caller asking the wrong type.
+    #[inline(never)]
+    fn single_rule(&mut self, flag: &FlagPlan, single: &SingleRule) -> Decision {
+        let conditions = flag
+            .rules
+            .first()
+            .map(|rule| flag.conditions_of(rule, T::TRACES));
+        if self.all_hold(conditions.unwrap_or_default(), 0) {
+            let mut outcome = Decision::served(single.held, Reason::TargetingMatch);
+            outcome.rule_index = Some(0);
+            outcome
+        } else {
+            Decision::served(single.otherwise, Reason::Default)
         }
     }
 
