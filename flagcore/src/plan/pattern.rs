@@ -18,12 +18,12 @@
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
-
-use super::hash::{same_bytes, short_word};
 use regex_automata::dfa::{dense, Automaton};
 use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::Anchored;
+
+use super::hash::{same_bytes, short_word};
 
 /// Patterns longer than this are not compiled to a DFA.
 const MAX_PATTERN_BYTES: usize = 256;
@@ -133,8 +133,13 @@ impl Table {
             classes[usize::from(byte)] = class;
             representative[usize::from(class)].get_or_insert(byte);
         }
-        let representatives: Vec<u8> = representative.iter().map_while(|b| *b).collect();
-        let stride = representatives.len() + 1;
+        // Classes are numbered from 0 without gaps; were one missing, a column would be.
+        let class_count = classes.iter().max().map_or(0, |c| usize::from(*c) + 1);
+        let representatives: Vec<u8> = representative[..class_count]
+            .iter()
+            .copied()
+            .collect::<Option<_>>()?;
+        let stride = class_count + 1;
         // Every state reachable from the start, in the order found.
         let mut states = vec![start];
         let mut found = HashSet::from([start]);
