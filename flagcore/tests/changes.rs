@@ -169,3 +169,42 @@ fn a_kill_reports_the_flags_that_depend_on_the_killed_one() {
     store.kill("not-in-the-snapshot", "early");
     assert_eq!(last(&seen), (Some(1), names(&["not-in-the-snapshot"])));
 }
+
+/// A flag of one rule of one clause keeps that clause apart in the plan; its changes, and
+/// those of a segment its rule names, are reported all the same.
+#[test]
+fn single_rule_flags_report_a_changed_clause_or_segment() {
+    let single = |condition: &str| {
+        format!(
+            r#"{{"variants": {{"on": true, "off": false}}, "enabled": true, "off_variant": "off",
+                "rules": [{{"conditions": [{condition}], "serve": {{"variant": "on"}}}}],
+                "fallthrough": {{"variant": "off"}}}}"#
+        )
+    };
+    let country = |values: &str| {
+        single(&format!(
+            r#"{{"attribute": "country", "op": "in", "values": [{values}]}}"#
+        ))
+    };
+    let flags = |countries: &str| {
+        [
+            ("by-country", country(countries)),
+            ("steady", country(r#""DE""#)),
+            ("by-beta", single(r#"{"in_segment": "beta"}"#)),
+        ]
+    };
+    let store = Store::from_bytes(&snapshot(1, BETA, &flags(r#""DE""#))).unwrap();
+    let seen = recording(&store);
+
+    store.update(&snapshot(2, BETA, &flags(r#""DE""#))).unwrap();
+    assert_eq!(last(&seen), (Some(2), vec![]));
+    store
+        .update(&snapshot(3, BETA, &flags(r#""DE", "AT""#)))
+        .unwrap();
+    assert_eq!(last(&seen), (Some(3), names(&["by-country"])));
+    let other_beta = r#"{"attribute": "beta", "op": "eq", "values": [false]}"#;
+    store
+        .update(&snapshot(4, other_beta, &flags(r#""DE", "AT""#)))
+        .unwrap();
+    assert_eq!(last(&seen), (Some(4), names(&["by-beta"])));
+}

@@ -191,11 +191,11 @@ impl<T: Trace> Evaluator<'_, '_, T> {
     /// which sees them only for details, `explain` or a caller asking the wrong type.
     #[inline(never)]
     fn single_rule(&mut self, flag: &FlagPlan, single: &SingleRule) -> Decision {
-        let conditions = flag
-            .rules
-            .first()
-            .map(|rule| flag.conditions_of(rule, T::TRACES));
-        if self.all_hold(conditions.unwrap_or_default(), 0) {
+        let held = match flag.rules.first() {
+            Some(rule) => self.all_hold(flag.conditions_of(rule, T::TRACES), 0),
+            None => false,
+        };
+        if held {
             let mut outcome = Decision::served(single.held, Reason::TargetingMatch);
             outcome.rule_index = Some(0);
             outcome

@@ -134,7 +134,7 @@ impl FlagPlan {
         })
     }
 
-    /// The clause of a [`SingleRule`] flag.
+    /// The flag's [`SingleRule`], with its clause's attribute and test, if it has one.
     #[inline(always)]
     pub(crate) fn single_clause(&self) -> Option<(&SingleRule, &Attr, &Test)> {
         let single = self.single.as_ref()?;
