@@ -2,7 +2,7 @@
 //! for: each plan carries its id shifted above the index bits (`Plan::handle_tag`).
 
 /// The bits of a handle's cached word that hold the flag index.
-pub(crate) const SLOT_BITS: u32 = 24;
+const SLOT_BITS: u32 = 24;
 /// The flag index's part of a handle's cached word.
 pub(crate) const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 /// Plans with ids from here on (half a trillion updates) are not cached by handles.
